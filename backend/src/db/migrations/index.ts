@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely/migration';
+import * as traces from './2026-11-23T18-00-00-traces.ts';
+
+/** Every migration, by name. Landed migrations are never edited: add a new one. */
+export const migrations: Record<string, Migration> = {
+  '2026-11-23T18-00-00-traces': traces,
+};

@@ -1,0 +1,16 @@
+export type Scope = 'ingest' | 'read' | 'admin';
+
+export interface ResolvedKey {
+  keyId: string;
+  siteId: string;
+  scopes: readonly Scope[];
+}
+
+/**
+ * Turns a presented secret (`ja_sk_…`) into the site and scopes it grants, or
+ * null when no live key matches. The backend implements it over the api_keys
+ * table; the collector never sees SQL.
+ */
+export interface KeyResolver {
+  resolve(secret: string): Promise<ResolvedKey | null>;
+}

@@ -1,0 +1,44 @@
+import type { SpanRow } from '../rows/span-row.ts';
+
+/** A batch of rows of one signal, all of one site. */
+export type RowBatch = { signal: 'traces'; siteId: string; rows: SpanRow[] };
+
+/**
+ * What a sink did with a batch. Rows it refused (outside retention, say) are
+ * counted here and reported to the client through OTLP partial_success; they
+ * never fail the rest of the batch.
+ */
+export interface WriteResult {
+  rejected: number;
+  message: string;
+}
+
+/**
+ * Where receivers put decoded rows. `write` resolves only once every accepted
+ * row is durably committed: receivers acknowledge an export on that promise.
+ * It rejects with SinkOverloadedError or SinkUnavailableError (retryable) or any
+ * other error (treated as an internal, non-retryable failure).
+ */
+export interface Sink {
+  write(batch: RowBatch): Promise<WriteResult>;
+}
+
+/** The sink's queue is full: the client should retry after `retryAfterSeconds`. */
+export class SinkOverloadedError extends Error {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.name = 'SinkOverloadedError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Storage cannot be reached or is failing: the client should retry later. */
+export class SinkUnavailableError extends Error {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SinkUnavailableError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
