@@ -1,0 +1,21 @@
+export const usage = `Usage: justanalytics <command> [options]
+
+Commands:
+  serve                         run the collector (OTLP/HTTP, OTLP/gRPC) and the API
+  migrate                       bring the database schema up to date
+  sites create --name N [--domain D] [--json]
+  sites list [--json]
+  keys create --site ID [--scopes ingest,read] [--name N] [--json]
+                                print a new API key (shown once)
+  keys list [--site ID] [--json]
+  keys revoke ID [--json]
+
+Options for every command:
+  --data-dir DIR                embedded database directory (default ./.justanalytics,
+                                env JUSTANALYTICS_DATA_DIR); ignored when DATABASE_URL is set
+Options for serve:
+  --host H                      listen address (default 127.0.0.1, env JUSTANALYTICS_HOST)
+  --otlp-http-port N            default 4318 (env JUSTANALYTICS_OTLP_HTTP_PORT)
+  --otlp-grpc-port N            default 4317 (env JUSTANALYTICS_OTLP_GRPC_PORT)
+  --api-port N                  default 8080 (env JUSTANALYTICS_API_PORT)
+`;

@@ -1,0 +1,84 @@
+import { createCollector } from '@justanalytics/collector';
+import type { Logger } from 'pino';
+import { buildApiServer } from './api/server.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/connect.ts';
+import { migrateToLatestOrThrow } from './db/migrate.ts';
+import { startPartitionUpkeep } from './jobs/partition-upkeep.ts';
+import { ApiKeyResolver } from './store/api-keys.ts';
+import { ensureDefaultSite, type DefaultSite } from './store/default-site.ts';
+import { PostgresSink } from './store/postgres-sink.ts';
+
+export interface RunningServer {
+  otlpHttpPort: number;
+  otlpGrpcPort: number;
+  apiPort: number;
+  /** Set when this start created the default site and its first key. */
+  createdDefaultSite: DefaultSite | null;
+  /** Stops accepting, commits everything acknowledged or in flight, closes the database. Safe twice. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the whole system: database, schema, jobs, store, collector and API.
+ * If any part fails to start, the parts already started are shut down.
+ */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  // Shutdown steps in the order they must run: receivers first, database last.
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0)) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+    stops.unshift(() => database.close());
+    await migrateToLatestOrThrow(database.db);
+    const createdDefaultSite = await ensureDefaultSite(database.db);
+
+    const upkeep = startPartitionUpkeep({ db: database.db, logger, retentionDays: config.retentionDays });
+    stops.unshift(async () => upkeep.stop());
+
+    const sink = new PostgresSink(database.pool, { logger, retentionDays: config.retentionDays, maxQueuedRows: config.maxQueuedRows });
+    stops.unshift(() => sink.close());
+    const keys = new ApiKeyResolver(database.db);
+
+    const collector = createCollector({
+      sink,
+      keys,
+      logger,
+      host: config.host,
+      httpPort: config.otlpHttpPort,
+      grpcPort: config.otlpGrpcPort,
+      maxRequestBytes: config.maxRequestBytes,
+      corsOrigins: config.corsOrigins,
+    });
+    stops.unshift(() => collector.shutdown());
+    const { httpPort, grpcPort } = await collector.start();
+
+    const api = await buildApiServer({ db: database.db, keys, logger });
+    stops.unshift(() => api.close());
+    await api.listen({ host: config.host, port: config.apiPort });
+    const address = api.server.address();
+    const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
+
+    logger.info({ otlpHttpPort: httpPort, otlpGrpcPort: grpcPort, apiPort, embeddedDatabase: database.embedded }, 'justanalytics is serving');
+    let stopping: Promise<void> | null = null;
+    return {
+      otlpHttpPort: httpPort,
+      otlpGrpcPort: grpcPort,
+      apiPort,
+      createdDefaultSite,
+      shutdown: () => (stopping ??= stopAll().then(() => logger.info('justanalytics stopped'))),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
