@@ -1,5 +1,45 @@
+// Public entry of @justanalytics/collector: row types and the sink contract
+// shared with the backend, the OTLP decoders, and the receivers.
+
+// Rows
 export type { AnyValueJson, KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from './rows/otlp-json.ts';
 export type { SpanRow } from './rows/span-row.ts';
+
+// Sink contract and its test doubles
 export type { RowBatch, Sink, WriteResult } from './sink/sink.ts';
 export { SinkOverloadedError, SinkUnavailableError } from './sink/sink.ts';
+export { MemorySink } from './sink/memory-sink.ts';
+export { NopSink } from './sink/nop-sink.ts';
+export { ErrorSink } from './sink/error-sink.ts';
+
+// Keys
 export type { KeyResolver, ResolvedKey, Scope } from './auth/key-resolver.ts';
+export { StaticKeyResolver } from './auth/static-key-resolver.ts';
+
+// Decode
+export type { OtlpEncoding } from './decode/otlp-encoding.ts';
+export type { DecodedRows } from './decode/decoded-rows.ts';
+export { MalformedRequestError } from './decode/malformed-request-error.ts';
+export { decodeTraceRequest, decodeTraceProtobuf, decodeTraceJson } from './decode/decode-trace-request.ts';
+export { traceRequestToRows } from './decode/trace-request-to-rows.ts';
+export { sanitizeString } from './decode/sanitize-string.ts';
+export { MAX_VALUE_DEPTH } from './decode/any-value.ts';
+export { UNKNOWN_SERVICE } from './decode/promoted-attributes.ts';
+
+// Receivers
+export type { ErrorKind } from './receivers/errors.ts';
+export { ReceiverError, classifyError, httpStatusOf, grpcCodeOf, retryAfterHeaderOf, encodeRpcStatus } from './receivers/errors.ts';
+export type { Signal, RowOf, SignalDescriptor } from './receivers/signal.ts';
+export { tracesSignal } from './receivers/traces-signal.ts';
+export type { ExportCall, ExportContext } from './receivers/export.ts';
+export { exportSignal } from './receivers/export.ts';
+export { InFlight } from './receivers/in-flight.ts';
+export type { ContentEncoding } from './receivers/read-body.ts';
+export { parseContentEncoding, readBody } from './receivers/read-body.ts';
+export type { OtlpHttpOptions, OtlpHttpServerOptions } from './receivers/otlp-http.ts';
+export { otlpHttpPlugin, createOtlpHttpServer } from './receivers/otlp-http.ts';
+export type { OtlpGrpcOptions, OtlpGrpcServer } from './receivers/otlp-grpc.ts';
+export { createOtlpGrpcServer } from './receivers/otlp-grpc.ts';
+export { DEFAULT_GRPC_PORT, DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_REQUEST_BYTES } from './receivers/defaults.ts';
+export type { Collector, CollectorOptions, CollectorPorts } from './receivers/collector.ts';
+export { createCollector } from './receivers/collector.ts';

@@ -14,6 +14,7 @@ export {
   RpcStatus,
 } from './otlp-root.ts';
 export { int64ToBigInt, int64ToString } from './int64.ts';
+export { decodeTraceRequest, decodeLogsRequest, decodeMetricsRequest } from './decode.ts';
 export {
   SpanKind,
   StatusCode,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import type { Root, Type } from 'protobufjs';
@@ -13,11 +14,18 @@ export const protoFiles: readonly string[] = [
   'google/rpc/status.proto',
 ];
 
+// protobufjs serves google/protobuf/*.proto from a bundled, pre-parsed JSON
+// copy whatever resolvePath says, and that copy keeps the snake_case name
+// `type_url`. Parsing our own copy first and claiming its file name makes
+// protobufjs skip the bundled one, so Any is lowerCamelCase like the rest.
+const anyFile = 'google/protobuf/any.proto';
+
 function loadRoot(): Root {
   const root = new protobuf.Root();
+  protobuf.parse(readFileSync(path.join(protoDir, anyFile), 'utf8'), root, { keepCase: false });
+  root.files.push(anyFile);
   // Imports are written relative to the tree's top (as upstream does), so
   // every file resolves against protoDir rather than against its importer.
-  // google/protobuf/* never reaches here: protobufjs serves its bundled copies.
   root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protoDir, target));
   // keepCase false: lowerCamelCase field names, the same names OTLP/JSON uses,
   // so Type.fromObject accepts OTLP/JSON objects directly.

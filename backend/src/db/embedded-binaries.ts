@@ -58,7 +58,7 @@ function isBinaries(value: unknown): value is PostgresBinaries {
  * install scripts did not run, PostgreSQL fails to load its libraries; we
  * recreate any missing link here (the same work as its hydrate-symlinks.js).
  */
-async function hydrateSymlinks(packageRoot: string, logger: Logger): Promise<void> {
+export async function hydrateSymlinks(packageRoot: string, logger: Logger): Promise<void> {
   let links: unknown;
   try {
     links = JSON.parse(await readFile(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8'));

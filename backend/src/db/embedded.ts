@@ -64,6 +64,7 @@ export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Pr
       return joined(credentials, running);
     }
     if (!(await clusterExists(pgDir))) await initialiseCluster(dataDir, pgDir, credentials, osUser, logger);
+    await removeStaleLockFile(pgDir, logger);
     const outcome = await startPostmaster(pgDir, osUser, logger, deadline);
     if (outcome.kind === 'started') {
       logger.debug({ port: outcome.port, pid: outcome.child.pid }, 'started the embedded PostgreSQL');
@@ -204,6 +205,18 @@ async function waitForRunningPostmaster(pgDir: string, deadline: number): Promis
   }
 }
 
+/**
+ * A lock file whose PID now belongs to another program (after a reboot or in a
+ * new container) would make PostgreSQL refuse to start; it only recognises a
+ * dead PID or its own parent's as stale.
+ */
+async function removeStaleLockFile(pgDir: string, logger: Logger): Promise<void> {
+  const info = await readPostmasterPid(pgDir);
+  if (info === null || (await isLivePostgres(info.pid))) return;
+  logger.debug({ pid: info.pid }, 'removing the stale postmaster.pid of a server that is gone');
+  await rm(join(pgDir, 'postmaster.pid'), { force: true });
+}
+
 async function initialiseCluster(dataDir: string, pgDir: string, credentials: Credentials, osUser: OsUser | null, logger: Logger): Promise<void> {
   const { initdb } = await locatePostgresBinaries(logger);
   // initdb works in a private directory that is renamed into place when done,
@@ -233,7 +246,8 @@ async function initialiseCluster(dataDir: string, pgDir: string, credentials: Cr
       { ...(osUser ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
     output.follow(child, logger, 'initdb');
-    const [code, signal] = await exitOf(child);
+    const [code, signal, spawnError] = await exitOf(child);
+    if (spawnError !== null) throw new Error(`cannot run initdb: ${spawnError.message}`, { cause: spawnError });
     if (code !== 0) throw new Error(`initdb failed (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${output.text()}`);
     try {
       await rename(workDir, pgDir);
@@ -266,15 +280,16 @@ async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Log
   );
   output.follow(child, logger, 'postgres');
   let exitedEarly = false;
-  const exit = exitOf(child).then(([code, signal]) => {
+  const exit = exitOf(child).then((result) => {
     exitedEarly = true;
-    return [code, signal] as const;
+    return result;
   });
 
   for (;;) {
     if (exitedEarly) {
-      const [code, signal] = await exit;
-      return { kind: 'failed', error: new Error(`the embedded PostgreSQL exited while starting (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${output.text()}`) };
+      const [code, signal, spawnError] = await exit;
+      const why = spawnError !== null ? spawnError.message : `exit code ${code ?? 'none'}, signal ${signal ?? 'none'}`;
+      return { kind: 'failed', error: new Error(`the embedded PostgreSQL exited while starting (${why}): ${output.text()}`) };
     }
     const info = await readPostmasterPid(pgDir);
     if (info !== null && info.pid === child.pid && info.status === 'ready') return { kind: 'started', port, child };
@@ -287,10 +302,11 @@ async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Log
   }
 }
 
-function exitOf(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve([code, signal]));
+/** Resolves when the child is gone; a failed spawn (no binary, no permission) counts as gone. */
+function exitOf(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null, Error | null]> {
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve([null, null, error]));
+    child.once('close', (code, signal) => resolve([code, signal, null]));
   });
 }
 

@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyResolver, ResolvedKey, Scope } from '@justanalytics/collector';
+import { PermissionDeniedError, UnauthenticatedError, UnavailableError } from './errors.ts';
+
+const KEY = 'apiKey';
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * Requires `Authorization: Bearer <key>` with `scope` on every route of this
+ * plugin's scope: 401 without a live key, 403 without the scope. The key's
+ * site is what the route may show (see siteOf). The key itself is never logged.
+ */
+export function requireApiKey(app: FastifyInstance, keys: KeyResolver, scope: Scope): void {
+  app.decorateRequest(KEY, null);
+  app.addHook('onRequest', async (request, reply) => {
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    if (match?.[1] === undefined) {
+      void reply.header('www-authenticate', 'Bearer');
+      throw new UnauthenticatedError('an API key is required: Authorization: Bearer ja_sk_…');
+    }
+    let key: ResolvedKey | null;
+    try {
+      key = await keys.resolve(match[1]);
+    } catch (error) {
+      request.log.error({ err: error }, 'API key lookup failed');
+      throw new UnavailableError('the API key cannot be checked right now');
+    }
+    if (key === null) {
+      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw new UnauthenticatedError('the API key is unknown or revoked');
+    }
+    if (!key.scopes.includes(scope)) throw new PermissionDeniedError(`the API key lacks the "${scope}" scope`);
+    request.setDecorator<ResolvedKey>(KEY, key);
+  });
+}
+
+/** The site whose data the request may see: the site of its API key. */
+export function siteOf(request: FastifyRequest): string {
+  const key = request.getDecorator<ResolvedKey | null>(KEY);
+  if (key === null) throw new Error('siteOf called on a route without requireApiKey');
+  return key.siteId;
+}

@@ -1,0 +1,202 @@
+import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from './errors.ts';
+
+// Shared JSON schemas, referenced by `$id#` from route schemas. They also serialize
+// responses (fast-json-stringify) and become the OpenAPI document's components.
+
+const apiError = {
+  $id: 'ApiError',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', enum: ERROR_CODES }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const anyValue = {
+  $id: 'AnyValue',
+  type: 'object',
+  description: 'OTLP/JSON AnyValue: exactly one of the fields, or none for an empty value.',
+  properties: {
+    stringValue: { type: 'string' },
+    boolValue: { type: 'boolean' },
+    intValue: { type: 'string', description: 'int64 as a decimal string' },
+    doubleValue: { type: ['number', 'string'], description: 'a number, or "NaN", "Infinity", "-Infinity"' },
+    bytesValue: { type: 'string', description: 'base64' },
+    arrayValue: { type: 'object', properties: { values: { type: 'array', items: { $ref: 'AnyValue#' } } } },
+    kvlistValue: { type: 'object', properties: { values: { type: 'array', items: { $ref: 'KeyValue#' } } } },
+  },
+} as const;
+
+const keyValue = {
+  $id: 'KeyValue',
+  type: 'object',
+  required: ['key', 'value'],
+  properties: { key: { type: 'string' }, value: { $ref: 'AnyValue#' } },
+} as const;
+
+const attributes = { type: 'array', items: { $ref: 'KeyValue#' } } as const;
+const uint32 = { type: 'integer', minimum: 0 } as const;
+const nanos = { type: 'string', pattern: '^-?[0-9]+$', description: 'nanoseconds as a decimal string' } as const;
+const hexId = (bytes: number) => ({ type: 'string', pattern: `^[0-9a-f]{${bytes * 2}}$` }) as const;
+
+const resource = {
+  $id: 'Resource',
+  type: 'object',
+  required: ['attributes', 'droppedAttributesCount'],
+  properties: { attributes, droppedAttributesCount: uint32 },
+} as const;
+
+const instrumentationScope = {
+  $id: 'InstrumentationScope',
+  type: 'object',
+  required: ['name', 'version', 'attributes', 'droppedAttributesCount'],
+  properties: { name: { type: 'string' }, version: { type: 'string' }, attributes, droppedAttributesCount: uint32 },
+} as const;
+
+const spanEvent = {
+  $id: 'SpanEvent',
+  type: 'object',
+  properties: { timeUnixNano: nanos, name: { type: 'string' }, attributes, droppedAttributesCount: uint32 },
+} as const;
+
+const spanLink = {
+  $id: 'SpanLink',
+  type: 'object',
+  properties: {
+    traceId: hexId(16),
+    spanId: hexId(8),
+    traceState: { type: 'string' },
+    attributes,
+    droppedAttributesCount: uint32,
+    flags: uint32,
+  },
+} as const;
+
+const span = {
+  $id: 'Span',
+  type: 'object',
+  required: ['traceId', 'spanId', 'name', 'kind', 'startTimeUnixNano', 'endTimeUnixNano', 'status'],
+  properties: {
+    traceId: hexId(16),
+    spanId: hexId(8),
+    traceState: { type: 'string' },
+    parentSpanId: { ...hexId(8), description: 'absent on root spans' },
+    flags: uint32,
+    name: { type: 'string' },
+    kind: { type: 'integer', description: 'SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer' },
+    startTimeUnixNano: nanos,
+    endTimeUnixNano: nanos,
+    attributes,
+    droppedAttributesCount: uint32,
+    events: { type: 'array', items: { $ref: 'SpanEvent#' } },
+    droppedEventsCount: uint32,
+    links: { type: 'array', items: { $ref: 'SpanLink#' } },
+    droppedLinksCount: uint32,
+    status: {
+      type: 'object',
+      properties: { code: { type: 'integer', description: '0 unset, 1 ok, 2 error' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const tracesData = {
+  $id: 'TracesData',
+  type: 'object',
+  description: 'OTLP/JSON TracesData: spans grouped by resource and instrumentation scope.',
+  required: ['resourceSpans'],
+  properties: {
+    resourceSpans: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          resource: { $ref: 'Resource#' },
+          schemaUrl: { type: 'string' },
+          scopeSpans: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                scope: { $ref: 'InstrumentationScope#' },
+                schemaUrl: { type: 'string' },
+                spans: { type: 'array', items: { $ref: 'Span#' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const traceSummary = {
+  $id: 'TraceSummary',
+  type: 'object',
+  required: ['traceId', 'rootServiceName', 'rootSpanName', 'startTimeUnixNano', 'durationNs', 'spanCount', 'errorCount'],
+  properties: {
+    traceId: hexId(16),
+    rootServiceName: { type: ['string', 'null'], description: 'null until the root span has arrived' },
+    rootSpanName: { type: ['string', 'null'] },
+    startTimeUnixNano: nanos,
+    durationNs: nanos,
+    spanCount: { type: 'integer' },
+    errorCount: { type: 'integer' },
+  },
+} as const;
+
+const service = {
+  $id: 'Service',
+  type: 'object',
+  required: ['name', 'spanCount', 'errorCount'],
+  properties: { name: { type: 'string' }, spanCount: { type: 'integer' }, errorCount: { type: 'integer' } },
+} as const;
+
+const operation = {
+  $id: 'Operation',
+  type: 'object',
+  required: ['name', 'spanKind', 'spanCount', 'errorCount'],
+  properties: {
+    name: { type: 'string' },
+    spanKind: { type: 'integer' },
+    spanCount: { type: 'integer' },
+    errorCount: { type: 'integer' },
+  },
+} as const;
+
+const sharedSchemas = [
+  apiError,
+  anyValue,
+  keyValue,
+  resource,
+  instrumentationScope,
+  spanEvent,
+  spanLink,
+  span,
+  tracesData,
+  traceSummary,
+  service,
+  operation,
+];
+
+export function addSharedSchemas(app: FastifyInstance): void {
+  for (const schema of sharedSchemas) app.addSchema(schema);
+}
+
+/** Error answers every route may give. */
+export const errorResponses = {
+  '4xx': { $ref: 'ApiError#' },
+  '5xx': { $ref: 'ApiError#' },
+} as const;
+
+/** The `start`/`end` query parameters of routes over a time range. */
+export const timeRangeQuery = {
+  start: { type: 'string', description: 'ISO 8601 time or unix milliseconds; inclusive' },
+  end: { type: 'string', description: 'ISO 8601 time or unix milliseconds; exclusive; default now' },
+} as const;
+
+export const bearerAuth = [{ apiKey: [] }];

@@ -1,0 +1,93 @@
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import { dayNumberToDate, dropPartitionsBefore, ensurePartitions, partitionedTables, utcDayNumber } from '../db/partitions.ts';
+
+export interface PartitionUpkeepOptions {
+  db: Kysely<Database>;
+  logger: Logger;
+  /** Partitions whose day is more than this many days before today are dropped. */
+  retentionDays: number;
+  /** Days ahead the store accepts; partitions are made one day beyond. Default 1. */
+  futureDays?: number;
+  /** Time between runs. Default 1 hour. */
+  intervalMs?: number;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+export interface PartitionUpkeepResult {
+  /** False when another process held the upkeep lock, so this run did nothing. */
+  ran: boolean;
+  created: string[];
+  dropped: string[];
+}
+
+export interface PartitionUpkeep {
+  /** Settles after the first run (its errors are logged, not thrown). */
+  ready: Promise<void>;
+  /** Stops the timer and waits for a run under way. Safe twice. */
+  stop(): Promise<void>;
+}
+
+// Taken with try-lock: when another process is doing the upkeep, skip it.
+const upkeepLock = 0x6a615f6b656570n; // "ja_keep"
+
+/**
+ * One upkeep pass: partitions from yesterday to futureDays + 1 ahead exist,
+ * and those older than retention are dropped (retention never DELETEs rows).
+ * Idempotent; concurrent passes in several processes do the work once.
+ */
+export async function runPartitionUpkeep(options: Omit<PartitionUpkeepOptions, 'intervalMs'>): Promise<PartitionUpkeepResult> {
+  const today = utcDayNumber(new Date((options.now ?? Date.now)()));
+  const futureDays = options.futureDays ?? 1;
+  return options.db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${upkeepLock.toString()}::bigint) AS locked`.execute(trx);
+    if (rows[0]?.locked !== true) return { ran: false, created: [], dropped: [] };
+    const created: string[] = [];
+    const dropped: string[] = [];
+    for (const table of partitionedTables) {
+      created.push(...(await ensurePartitions(trx, table, dayNumberToDate(today - 1), dayNumberToDate(today + futureDays + 1))));
+      dropped.push(...(await dropPartitionsBefore(trx, table, dayNumberToDate(today - options.retentionDays))));
+    }
+    return { ran: true, created, dropped };
+  });
+}
+
+/** Runs the upkeep now and then every intervalMs until stopped. */
+export function startPartitionUpkeep(options: PartitionUpkeepOptions): PartitionUpkeep {
+  const { logger } = options;
+  const intervalMs = options.intervalMs ?? 3_600_000;
+  let current: Promise<void> | null = null;
+  let stopped = false;
+
+  // Never two passes of this process at once: a tick during a slow pass is skipped.
+  const runOnce = (): Promise<void> => {
+    if (current !== null || stopped) return current ?? Promise.resolve();
+    current = runPartitionUpkeep(options)
+      .then(
+        (result) => {
+          if (result.created.length > 0 || result.dropped.length > 0) logger.info({ created: result.created, dropped: result.dropped }, 'partition upkeep');
+          else logger.debug({ ran: result.ran }, 'partition upkeep: nothing to do');
+        },
+        (error: unknown) => logger.error({ err: error }, 'partition upkeep failed; it will be tried again'),
+      )
+      .finally(() => {
+        current = null;
+      });
+    return current;
+  };
+
+  const ready = runOnce();
+  const timer = setInterval(() => void runOnce(), intervalMs);
+  timer.unref(); // the upkeep alone must not keep the process alive
+
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await current;
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { sql, type ExpressionBuilder, type Kysely, type SqlBool, type Expression } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { attributeCandidates } from './attribute-match.ts';
+import { addDays, utcDay, type TimeRange } from './time-range.ts';
+import { decodeTraceCursor, encodeTraceCursor, microsToIso } from './trace-cursor.ts';
+
+export type TraceStatusFilter = 'error' | 'ok' | 'unset';
+
+export interface TraceSearch {
+  /** A span of the trace has this service.name … */
+  service?: string;
+  /** … and this name … */
+  operation?: string;
+  /** … and all these attributes (span or resource attributes). */
+  attributes?: Record<string, string>;
+  /**
+   * The trace's status: `error` when a span has status ERROR, else `ok` when a
+   * span has status OK, else `unset`.
+   */
+  status?: TraceStatusFilter;
+  minDurationNs?: bigint;
+  maxDurationNs?: bigint;
+  /** Traces that started in [start, end). */
+  start: Date;
+  end: Date;
+  /** Default 20, at most 1000. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface TraceSummary {
+  traceId: string;
+  /** Null until the root span has arrived. */
+  rootServiceName: string | null;
+  rootSpanName: string | null;
+  startTimeUnixNano: string;
+  durationNs: string;
+  spanCount: number;
+  errorCount: number;
+}
+
+export interface TraceSearchResult {
+  traces: TraceSummary[];
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
+export const DEFAULT_TRACE_LIMIT = 20;
+export const MAX_TRACE_LIMIT = 1000;
+
+type Db = Database & { f: Database['trace_summaries'] };
+
+const STATUS_OK = 1;
+
+/**
+ * Traces of one site, newest first, from the trace summaries. A trace's
+ * summary has one row per UTC day its spans started on; the row of its first
+ * day stands for the trace and the next day's row is merged into it (a trace
+ * longer than that is counted up to the end of its second day).
+ *
+ * Throws InvalidCursorError for a cursor this function did not make.
+ */
+export async function searchTraces(db: Kysely<Database>, siteId: string, search: TraceSearch): Promise<TraceSearchResult> {
+  const limit = Math.min(Math.max(Math.trunc(search.limit ?? DEFAULT_TRACE_LIMIT), 1), MAX_TRACE_LIMIT);
+  const cursor = search.cursor === undefined ? null : decodeTraceCursor(search.cursor);
+
+  let query = db
+    .selectFrom('trace_summaries as f')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('trace_summaries as s')
+          .whereRef('s.site_id', '=', 'f.site_id')
+          .whereRef('s.trace_id', '=', 'f.trace_id')
+          .whereRef('s.day', '>=', 'f.day')
+          .where('s.day', '<=', sql<Date>`f.day + interval '1 day'`)
+          .select([
+            sql<string>`min(s.start_time_unix_nano)`.as('start_ns'),
+            sql<string>`greatest(max(s.end_time_unix_nano) - min(s.start_time_unix_nano), 0)`.as('duration_ns'),
+            sql<string>`sum(s.span_count)`.as('span_count'),
+            sql<string>`sum(s.error_count)`.as('error_count'),
+            // Service and name from the same row, should two days each claim a root.
+            sql<string | null>`(array_agg(s.root_service_name order by s.day) filter (where s.root_span_name is not null))[1]`.as(
+              'root_service_name',
+            ),
+            sql<string | null>`(array_agg(s.root_span_name order by s.day) filter (where s.root_span_name is not null))[1]`.as(
+              'root_span_name',
+            ),
+          ])
+          .as('m'),
+      (join) => join.onTrue(),
+    )
+    .where('f.site_id', '=', siteId)
+    .where('f.start_time', '>=', search.start)
+    .where('f.start_time', '<', search.end)
+    // Redundant with start_time, but lets the planner prune partitions by day.
+    .where('f.day', '>=', utcDay(search.start))
+    .where('f.day', '<=', search.end)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('trace_summaries as p')
+            .select(sql.lit(1).as('one'))
+            .whereRef('p.site_id', '=', 'f.site_id')
+            .whereRef('p.trace_id', '=', 'f.trace_id')
+            .whereRef('p.day', '<', 'f.day')
+            .where('p.day', '>=', sql<Date>`f.day - interval '1 day'`),
+        ),
+      ),
+    )
+    .select([
+      'f.trace_id',
+      sql<string>`(extract(epoch from f.start_time) * 1000000)::bigint`.as('start_micros'),
+      'm.start_ns',
+      'm.duration_ns',
+      'm.span_count',
+      'm.error_count',
+      'm.root_service_name',
+      'm.root_span_name',
+    ])
+    .orderBy('f.start_time', 'desc')
+    .orderBy('f.trace_id', 'desc')
+    .limit(limit + 1);
+
+  if (cursor !== null) {
+    query = query.where((eb) =>
+      eb(eb.refTuple('f.start_time', 'f.trace_id'), '<', eb.tuple(sql<Date>`${microsToIso(cursor.startMicros)}::timestamptz`, cursor.traceId)),
+    );
+  }
+  if (search.minDurationNs !== undefined) query = query.where('m.duration_ns', '>=', search.minDurationNs.toString());
+  if (search.maxDurationNs !== undefined) query = query.where('m.duration_ns', '<=', search.maxDurationNs.toString());
+  if (search.status === 'error') query = query.where('m.error_count', '>', '0');
+  if (search.status === 'ok' || search.status === 'unset') {
+    query = query
+      .where('m.error_count', '=', '0')
+      .where((eb) => {
+        const hasOk = eb.exists(traceSpans(eb, search).where('sp.status_code', '=', STATUS_OK));
+        return search.status === 'ok' ? hasOk : eb.not(hasOk);
+      });
+  }
+  const attributes = Object.entries(search.attributes ?? {});
+  if (search.service !== undefined || search.operation !== undefined || attributes.length > 0) {
+    query = query.where((eb) => {
+      let spans = traceSpans(eb, search);
+      if (search.service !== undefined) spans = spans.where('sp.service_name', '=', search.service);
+      if (search.operation !== undefined) spans = spans.where('sp.name', '=', search.operation);
+      for (const [key, text] of attributes) {
+        spans = spans.where((sb) => sb.or(attributeCandidates(key, text).flatMap((candidate) => attributeMatches(candidate))));
+      }
+      return eb.exists(spans);
+    });
+  }
+
+  const rows = await query.execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    traces: page.map((row) => ({
+      traceId: row.trace_id.toString('hex'),
+      rootServiceName: row.root_service_name,
+      rootSpanName: row.root_span_name,
+      startTimeUnixNano: row.start_ns,
+      durationNs: row.duration_ns,
+      spanCount: Number(row.span_count),
+      errorCount: Number(row.error_count),
+    })),
+    nextCursor:
+      rows.length > limit && last !== undefined
+        ? encodeTraceCursor({ startMicros: BigInt(last.start_micros), traceId: last.trace_id })
+        : null,
+  };
+}
+
+/**
+ * The stored spans of the outer trace `f`, read from the two days its summary
+ * covers. The constant bounds repeat that for the whole search, so that the
+ * planner can skip partitions before it knows `f`.
+ */
+function traceSpans(eb: ExpressionBuilder<Db, 'f'>, search: TimeRange) {
+  return eb
+    .selectFrom('spans as sp')
+    .select(sql.lit(1).as('one'))
+    .whereRef('sp.site_id', '=', 'f.site_id')
+    .whereRef('sp.trace_id', '=', 'f.trace_id')
+    .whereRef('sp.start_time', '>=', 'f.day')
+    .where('sp.start_time', '<', sql<Date>`f.day + interval '2 days'`)
+    .where('sp.start_time', '>=', utcDay(search.start))
+    .where('sp.start_time', '<', addDays(utcDay(search.end), 2));
+}
+
+/** The span's own attributes or its resource's contain this key and value. */
+function attributeMatches(candidate: unknown): Expression<SqlBool>[] {
+  return [
+    sql<SqlBool>`sp.attributes @> ${JSON.stringify(candidate)}::jsonb`,
+    sql<SqlBool>`sp.resource @> ${JSON.stringify({ attributes: candidate })}::jsonb`,
+  ];
+}

@@ -1,0 +1,275 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { SinkOverloadedError, SinkUnavailableError, type RowBatch, type Sink, type WriteResult } from '@justanalytics/collector';
+import { Kysely, PostgresDialect } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import { ensurePartitionDays } from '../db/partitions.ts';
+import { classifyDatabaseError } from './database-errors.ts';
+import { isRowId } from './ids.ts';
+import { admitSpans, type SiteSpans } from './span-admission.ts';
+import { copySpansSql, spanCopyChunks } from './span-copy.ts';
+import { summariseSpans, upsertTraceSummariesQuery } from './trace-summaries.ts';
+
+export interface PostgresSinkOptions {
+  logger: Logger;
+  /** Most rows in one flush (one transaction). A single larger write is flushed alone. Default 10,000. */
+  maxBatchRows?: number;
+  /** Rows queued or being written above which new writes are refused with SinkOverloadedError. Default 100,000. */
+  maxQueuedRows?: number;
+  /** Spans that started more than this many UTC days before today are rejected. Default 30. */
+  retentionDays?: number;
+  /** Spans that start more than this many UTC days after today are rejected. Default 1. */
+  futureDays?: number;
+  /** Retry-After given with SinkOverloadedError. Default 2 s. */
+  overloadedRetryAfterSeconds?: number;
+  /** Retry-After given with SinkUnavailableError. Default 5 s. */
+  unavailableRetryAfterSeconds?: number;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+interface PendingWrite extends SiteSpans {
+  result: WriteResult;
+  resolve(result: WriteResult): void;
+  reject(error: Error): void;
+}
+
+const dayMs = 86_400_000;
+// Attempts of one flush when it meets a deadlock or a partition that vanished.
+const maxAttempts = 3;
+
+/**
+ * The store's sink: group commit into PostgreSQL. Writes that arrive while a
+ * flush runs are queued, and the next flush writes all of them (up to
+ * maxBatchRows) in one transaction: one COPY into spans and one upsert of the
+ * trace summaries. Every write's promise resolves only after that COMMIT.
+ */
+export class PostgresSink implements Sink {
+  readonly #pool: pg.Pool;
+  readonly #db: Kysely<Database>;
+  readonly #logger: Logger;
+  readonly #maxBatchRows: number;
+  readonly #maxQueuedRows: number;
+  readonly #retentionDays: number;
+  readonly #futureDays: number;
+  readonly #overloadedRetryAfter: number;
+  readonly #unavailableRetryAfter: number;
+  readonly #now: () => number;
+
+  readonly #queue: PendingWrite[] = [];
+  /** Rows queued plus rows in the flush under way. */
+  #pendingRows = 0;
+  #flushing = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #idleWaiters: Array<() => void> = [];
+  /** UTC days known to have partitions in both tables. */
+  readonly #daysWithPartitions = new Set<number>();
+
+  constructor(pool: pg.Pool, options: PostgresSinkOptions) {
+    this.#pool = pool;
+    // Partition DDL goes through Kysely on the same pool. This instance is never
+    // destroyed: the pool belongs to the database handle.
+    this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    this.#logger = options.logger;
+    this.#maxBatchRows = positive(options.maxBatchRows ?? 10_000, 'maxBatchRows');
+    this.#maxQueuedRows = positive(options.maxQueuedRows ?? 100_000, 'maxQueuedRows');
+    this.#retentionDays = positive(options.retentionDays ?? 30, 'retentionDays');
+    this.#futureDays = nonNegative(options.futureDays ?? 1, 'futureDays');
+    this.#overloadedRetryAfter = options.overloadedRetryAfterSeconds ?? 2;
+    this.#unavailableRetryAfter = options.unavailableRetryAfterSeconds ?? 5;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Rows accepted but not committed yet. */
+  get pendingRows(): number {
+    return this.#pendingRows;
+  }
+
+  async write(batch: RowBatch): Promise<WriteResult> {
+    if (this.#closed) throw new SinkUnavailableError('the store is shutting down', this.#unavailableRetryAfter);
+    if (!isRowId(batch.siteId)) throw new Error(`invalid site ID ${JSON.stringify(batch.siteId)}`);
+    const today = Math.floor(this.#now() / dayMs);
+    const admission = admitSpans(batch.rows, { firstDay: today - this.#retentionDays, lastDay: today + this.#futureDays });
+    const result: WriteResult = { rejected: admission.rejected, message: admission.message };
+    const rows = admission.accepted.length;
+    if (rows === 0) return result;
+    // A write bigger than the whole bound is still taken when nothing else waits, or it could never succeed.
+    if (this.#pendingRows > 0 && this.#pendingRows + rows > this.#maxQueuedRows) {
+      throw new SinkOverloadedError(`the store is behind: ${this.#pendingRows} rows are waiting to be written`, this.#overloadedRetryAfter);
+    }
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.#queue.push({ siteId: batch.siteId, spans: admission.accepted, result, resolve, reject });
+      this.#pendingRows += rows;
+      this.#startFlushing();
+    });
+  }
+
+  /** Resolves when everything queued so far is committed or has failed. */
+  flush(): Promise<void> {
+    if (!this.#flushing && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Refuses new writes (SinkUnavailableError), then writes everything queued. Safe twice. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= this.flush();
+    return this.#closing;
+  }
+
+  #startFlushing(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    void this.#flushLoop();
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      // Let writes that arrive in the same turn of the event loop join the first flush.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.#queue.length > 0) {
+        const group = this.#takeGroup();
+        try {
+          await this.#flushGroup(group);
+        } catch (error) {
+          // #flushGroup settles every write itself; this is a bug guard, not a path.
+          this.#logger.error({ err: error }, 'unexpected failure in the span store');
+          for (const write of group) write.reject(new Error('storing the spans failed', { cause: error }));
+        } finally {
+          for (const write of group) this.#pendingRows -= write.spans.length;
+        }
+      }
+    } finally {
+      // No await between the last queue check and here, so no write can slip in unseen.
+      this.#flushing = false;
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  #takeGroup(): PendingWrite[] {
+    const group: PendingWrite[] = [this.#queue.shift()!];
+    let rows = group[0]!.spans.length;
+    while (this.#queue.length > 0 && rows + this.#queue[0]!.spans.length <= this.#maxBatchRows) {
+      const next = this.#queue.shift()!;
+      rows += next.spans.length;
+      group.push(next);
+    }
+    return group;
+  }
+
+  async #flushGroup(group: PendingWrite[]): Promise<void> {
+    try {
+      await this.#commitWithRetries(group);
+      for (const write of group) write.resolve(write.result);
+      return;
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'unavailable' || group.length === 1) {
+        this.#fail(group, error);
+        return;
+      }
+      this.#logger.warn({ err: error, writes: group.length }, 'a merged span write failed; writing each client batch alone');
+    }
+    // A data error in one client's batch must not fail the others: each on its own.
+    for (const write of group) {
+      try {
+        await this.#commitWithRetries([write]);
+        write.resolve(write.result);
+      } catch (error) {
+        this.#fail([write], error);
+      }
+    }
+  }
+
+  /** Rejects writes: retryable when the database is unavailable, an internal error otherwise. */
+  #fail(writes: readonly PendingWrite[], error: unknown): void {
+    const spans = writes.reduce((sum, write) => sum + write.spans.length, 0);
+    if (classifyDatabaseError(error) === 'unavailable') {
+      this.#logger.warn({ err: error, writes: writes.length, spans }, 'the database is unavailable; spans were not stored');
+      for (const write of writes) write.reject(new SinkUnavailableError('the database is unavailable', this.#unavailableRetryAfter, { cause: error }));
+      return;
+    }
+    this.#logger.error({ err: error, writes: writes.length, spans }, 'spans could not be stored');
+    const message = error instanceof Error ? error.message : String(error);
+    for (const write of writes) write.reject(new Error(`storing the spans failed: ${message}`, { cause: error }));
+  }
+
+  async #commitWithRetries(group: readonly PendingWrite[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#commit(group);
+        return;
+      } catch (error) {
+        const kind = classifyDatabaseError(error);
+        if (attempt >= maxAttempts || (kind !== 'retry' && kind !== 'missing-partition')) throw error;
+        if (kind === 'missing-partition') this.#daysWithPartitions.clear(); // retention dropped one; make it again
+        this.#logger.debug({ err: error, attempt }, 'retrying a span flush');
+      }
+    }
+  }
+
+  async #commit(group: readonly PendingWrite[]): Promise<void> {
+    await this.#ensurePartitions(group);
+    const summaries = upsertTraceSummariesQuery(summariseSpans(group));
+    const client = await this.#pool.connect();
+    let connectionBroken = false;
+    try {
+      await client.query('BEGIN');
+      await copyInto(client, spanCopyChunks(group));
+      await client.query(summaries.text, summaries.values);
+      await client.query('COMMIT');
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        connectionBroken = true;
+      }
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction is discarded, not reused.
+      client.release(connectionBroken);
+    }
+  }
+
+  async #ensurePartitions(group: readonly PendingWrite[]): Promise<void> {
+    const missing = new Set<number>();
+    for (const write of group) for (const { day } of write.spans) if (!this.#daysWithPartitions.has(day)) missing.add(day);
+    if (missing.size === 0) return;
+    const days = [...missing];
+    const created = [...(await ensurePartitionDays(this.#db, 'spans', days)), ...(await ensurePartitionDays(this.#db, 'trace_summaries', days))];
+    if (created.length > 0) this.#logger.info({ partitions: created }, 'created partitions for incoming spans');
+    const oldestKept = Math.floor(this.#now() / dayMs) - this.#retentionDays;
+    for (const day of this.#daysWithPartitions) if (day < oldestKept) this.#daysWithPartitions.delete(day);
+    for (const day of days) this.#daysWithPartitions.add(day);
+  }
+}
+
+/** Streams the chunks through COPY FROM STDIN, honouring backpressure; resolves when the server has them all. */
+async function copyInto(client: pg.PoolClient, chunks: Iterable<string>): Promise<void> {
+  const stream = client.query(copyFrom(copySpansSql));
+  const done = finished(stream);
+  done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  for (const chunk of chunks) {
+    if (stream.destroyed || stream.errored) break;
+    if (!stream.write(chunk)) {
+      const drained = once(stream, 'drain');
+      drained.catch(() => {});
+      await Promise.race([drained, done]);
+    }
+  }
+  if (!stream.destroyed) stream.end();
+  await done;
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
+  return value;
+}

@@ -1,0 +1,80 @@
+// Covers GET /api/v1/services and GET /api/v1/services/:service/operations through
+// app.inject: counts, time ranges (default: last 24 hours), URL-encoded service
+// names, 400s, and that a key of another site sees nothing.
+import t from 'tap';
+import { buildApiServer } from '../src/api/server.ts';
+import { ApiKeyResolver, createApiKey } from '../src/store/api-keys.ts';
+import { PostgresSink } from '../src/store/postgres-sink.ts';
+import { createSite } from '../src/store/sites.ts';
+import { createTestDatabase, testLogger } from './helpers/test-database.ts';
+import { nanos, SECOND, spanRow } from './query-fixtures.ts';
+
+const { handle } = await createTestDatabase(t);
+const { db } = handle;
+const sink = new PostgresSink(handle.pool, { logger: testLogger() });
+t.teardown(() => sink.close());
+const siteA = (await createSite(db, { name: 'a' })).id;
+const siteB = (await createSite(db, { name: 'b' })).id;
+const keyA = (await createApiKey(db, { siteId: siteA, scopes: ['read'] })).key;
+const keyB = (await createApiKey(db, { siteId: siteB, scopes: ['read'] })).key;
+const app = await buildApiServer({ db, keys: new ApiKeyResolver(db), logger: testLogger() });
+t.teardown(() => app.close());
+
+async function get(url: string, key = keyA): Promise<{ status: number; body: unknown }> {
+  const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+  return { status: response.statusCode, body: response.json() };
+}
+
+const now = Date.now();
+const recent = nanos(new Date(now - 3_600_000));
+const dayAgo = nanos(new Date(now - 30 * 3_600_000));
+await sink.write({
+  signal: 'traces',
+  siteId: siteA,
+  rows: [
+    spanRow(siteA, { serviceName: 'shop/frontend', name: 'GET /', kind: 2, startTimeUnixNano: recent }),
+    spanRow(siteA, { serviceName: 'shop/frontend', name: 'GET /', kind: 2, statusCode: 2, startTimeUnixNano: recent + SECOND }),
+    spanRow(siteA, { serviceName: 'shop/frontend', name: 'POST /pay', kind: 3, startTimeUnixNano: recent + 2n * SECOND }),
+    spanRow(siteA, { serviceName: 'billing', name: 'invoice', kind: 1, startTimeUnixNano: dayAgo }),
+  ],
+});
+await sink.write({ signal: 'traces', siteId: siteB, rows: [spanRow(siteB, { serviceName: 'b-only', startTimeUnixNano: recent })] });
+
+t.test('GET /services lists the last 24 hours by default', async (t) => {
+  const { status, body } = await get('/api/v1/services');
+  t.equal(status, 200);
+  t.strictSame(body, { services: [{ name: 'shop/frontend', spanCount: 3, errorCount: 1 }] });
+});
+
+t.test('GET /services takes a range', async (t) => {
+  const start = new Date(now - 48 * 3_600_000).toISOString();
+  const { body } = await get(`/api/v1/services?start=${encodeURIComponent(start)}&end=${now}`);
+  t.strictSame(body, {
+    services: [
+      { name: 'billing', spanCount: 1, errorCount: 0 },
+      { name: 'shop/frontend', spanCount: 3, errorCount: 1 },
+    ],
+  });
+  const bad = await get('/api/v1/services?start=never');
+  t.equal(bad.status, 400);
+  t.match(bad.body, { error: { code: 'INVALID_ARGUMENT', message: /start/ } });
+});
+
+t.test('GET /services/:service/operations, with an encoded service name', async (t) => {
+  const { status, body } = await get(`/api/v1/services/${encodeURIComponent('shop/frontend')}/operations`);
+  t.equal(status, 200);
+  t.strictSame(body, {
+    operations: [
+      { name: 'GET /', spanKind: 2, spanCount: 2, errorCount: 1 },
+      { name: 'POST /pay', spanKind: 3, spanCount: 1, errorCount: 0 },
+    ],
+  });
+  t.strictSame((await get('/api/v1/services/unknown/operations')).body, { operations: [] });
+  t.equal((await get('/api/v1/services/billing/operations?bogus=1')).status, 400);
+});
+
+t.test('a key sees only its own site', async (t) => {
+  t.strictSame((await get('/api/v1/services', keyB)).body, { services: [{ name: 'b-only', spanCount: 1, errorCount: 0 }] });
+  t.strictSame((await get(`/api/v1/services/${encodeURIComponent('shop/frontend')}/operations`, keyB)).body, { operations: [] });
+  t.strictSame((await get('/api/v1/services/b-only/operations')).body, { operations: [] });
+});

@@ -1,0 +1,249 @@
+// Covers searchTraces over a real database: each filter (service, operation,
+// status, durations, attributes of each type, time range), the merged summary
+// of a trace that crosses midnight, traces without a root, site isolation, and
+// keyset paging without duplicates or gaps (ties on start time included).
+import type { SpanRow } from '@justanalytics/collector';
+import t from 'tap';
+import { InvalidCursorError } from '../src/query/trace-cursor.ts';
+import { searchTraces, type TraceSearch } from '../src/query/trace-search.ts';
+import { PostgresSink } from '../src/store/postgres-sink.ts';
+import { createSite } from '../src/store/sites.ts';
+import { createTestDatabase, testLogger } from './helpers/test-database.ts';
+import { MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanRow } from './query-fixtures.ts';
+
+const { handle } = await createTestDatabase(t);
+const { db } = handle;
+const sink = new PostgresSink(handle.pool, { logger: testLogger() });
+t.teardown(() => sink.close());
+const siteA = (await createSite(db, { name: 'a' })).id;
+const siteB = (await createSite(db, { name: 'b' })).id;
+
+const base = nanos(new Date(Date.now() - 30 * 60_000));
+const window = { start: new Date(Number((base - 10n * MINUTE) / MS)), end: new Date(Number((base + 10n * MINUTE) / MS)) };
+
+async function write(siteId: string, rows: SpanRow[]): Promise<void> {
+  const result = await sink.write({ signal: 'traces', siteId, rows });
+  if (result.rejected !== 0) throw new Error(`rows rejected: ${result.message}`);
+}
+
+// T1 < T2 < T3 < T4 by start time.
+const t1 = newTraceId();
+const t2 = newTraceId();
+const t3 = newTraceId();
+const t4 = newTraceId();
+const t2Root = newSpanId();
+await write(siteA, [
+  spanRow(siteA, {
+    traceId: t1,
+    serviceName: 'checkout',
+    name: 'GET /cart',
+    statusCode: 1,
+    startTimeUnixNano: base + 1n * SECOND,
+    endTimeUnixNano: base + 1n * SECOND + 5n * MS,
+    attributes: [
+      { key: 'http.method', value: { stringValue: 'GET' } },
+      { key: 'http.status_code', value: { intValue: '200' } },
+    ],
+  }),
+  spanRow(siteA, {
+    traceId: t2,
+    spanId: t2Root,
+    serviceName: 'checkout',
+    name: 'POST /pay',
+    startTimeUnixNano: base + 2n * SECOND,
+    endTimeUnixNano: base + 4n * SECOND + 7n,
+  }),
+  spanRow(siteA, {
+    traceId: t2,
+    parentSpanId: t2Root,
+    serviceName: 'payments',
+    name: 'charge',
+    kind: 3,
+    statusCode: 2,
+    startTimeUnixNano: base + 2n * SECOND + 1n,
+    endTimeUnixNano: base + 3n * SECOND,
+    attributes: [{ key: 'amount', value: { doubleValue: 12.5 } }],
+    resource: {
+      attributes: [
+        { key: 'service.name', value: { stringValue: 'payments' } },
+        { key: 'deployment.environment', value: { stringValue: 'prod' } },
+      ],
+      droppedAttributesCount: 0,
+    },
+  }),
+  spanRow(siteA, {
+    traceId: t3,
+    serviceName: 'search',
+    name: 'GET /search',
+    startTimeUnixNano: base + 3n * SECOND,
+    endTimeUnixNano: base + 3n * SECOND + 300n * MS,
+    attributes: [{ key: 'cache.hit', value: { boolValue: true } }],
+  }),
+  // No root yet: only a child has arrived.
+  spanRow(siteA, {
+    traceId: t4,
+    parentSpanId: newSpanId(),
+    serviceName: 'worker',
+    name: 'consume',
+    kind: 5,
+    startTimeUnixNano: base + 4n * SECOND,
+    endTimeUnixNano: base + 4n * SECOND + 50n * MS,
+  }),
+  // Outside the window on either side.
+  spanRow(siteA, { serviceName: 'checkout', startTimeUnixNano: base - 11n * MINUTE }),
+  spanRow(siteA, { serviceName: 'checkout', startTimeUnixNano: base + 11n * MINUTE }),
+]);
+const t5 = newTraceId();
+await write(siteB, [spanRow(siteB, { traceId: t5, serviceName: 'checkout', name: 'GET /cart', startTimeUnixNano: base })]);
+
+const hex = (id: Buffer) => id.toString('hex');
+async function ids(search: Partial<TraceSearch>, siteId = siteA): Promise<string[]> {
+  const result = await searchTraces(db, siteId, { ...window, ...search });
+  return result.traces.map((trace) => trace.traceId);
+}
+
+t.test('newest first, with the merged summary of each trace', async (t) => {
+  const result = await searchTraces(db, siteA, window);
+  t.strictSame(result.traces.map((trace) => trace.traceId), [t4, t3, t2, t1].map(hex));
+  t.equal(result.nextCursor, null);
+  t.strictSame(result.traces[2], {
+    traceId: hex(t2),
+    rootServiceName: 'checkout',
+    rootSpanName: 'POST /pay',
+    startTimeUnixNano: (base + 2n * SECOND).toString(),
+    durationNs: (2n * SECOND + 7n).toString(),
+    spanCount: 2,
+    errorCount: 1,
+  });
+  t.strictSame(result.traces[0], {
+    traceId: hex(t4),
+    rootServiceName: null,
+    rootSpanName: null,
+    startTimeUnixNano: (base + 4n * SECOND).toString(),
+    durationNs: (50n * MS).toString(),
+    spanCount: 1,
+    errorCount: 0,
+  });
+});
+
+t.test('service and operation match any span of the trace, together', async (t) => {
+  t.strictSame(await ids({ service: 'checkout' }), [t2, t1].map(hex));
+  t.strictSame(await ids({ service: 'payments' }), [hex(t2)]);
+  t.strictSame(await ids({ operation: 'charge' }), [hex(t2)]);
+  t.strictSame(await ids({ service: 'payments', operation: 'charge' }), [hex(t2)]);
+  t.strictSame(await ids({ service: 'checkout', operation: 'charge' }), [], 'both must hold on one span');
+  t.strictSame(await ids({ service: 'nope' }), []);
+});
+
+t.test('status is the trace status', async (t) => {
+  t.strictSame(await ids({ status: 'error' }), [hex(t2)]);
+  t.strictSame(await ids({ status: 'ok' }), [hex(t1)]);
+  t.strictSame(await ids({ status: 'unset' }), [t4, t3].map(hex));
+});
+
+t.test('durations bound the whole trace, inclusively', async (t) => {
+  t.strictSame(await ids({ minDurationNs: 100n * MS }), [t3, t2].map(hex));
+  t.strictSame(await ids({ maxDurationNs: 100n * MS }), [t4, t1].map(hex));
+  t.strictSame(await ids({ minDurationNs: 250n * MS, maxDurationNs: SECOND }), [hex(t3)]);
+  t.strictSame(await ids({ minDurationNs: 2n * SECOND + 7n }), [hex(t2)]);
+  t.strictSame(await ids({ minDurationNs: 2n * SECOND + 8n }), []);
+});
+
+t.test('attributes match strings and typed values by their text, span or resource', async (t) => {
+  t.strictSame(await ids({ attributes: { 'http.method': 'GET' } }), [hex(t1)]);
+  t.strictSame(await ids({ attributes: { 'http.status_code': '200' } }), [hex(t1)], 'int');
+  t.strictSame(await ids({ attributes: { amount: '12.5' } }), [hex(t2)], 'double');
+  t.strictSame(await ids({ attributes: { 'cache.hit': 'true' } }), [hex(t3)], 'bool');
+  t.strictSame(await ids({ attributes: { 'deployment.environment': 'prod' } }), [hex(t2)], 'resource attribute');
+  t.strictSame(await ids({ attributes: { 'http.method': 'GET', 'http.status_code': '200' } }), [hex(t1)]);
+  t.strictSame(await ids({ attributes: { 'http.method': 'GET', 'cache.hit': 'true' } }), [], 'all on one span');
+  t.strictSame(await ids({ attributes: { 'http.method': 'get' } }), []);
+  t.strictSame(await ids({ attributes: { 'http.status_code': '200.0' } }), []);
+  t.strictSame(await ids({ service: 'payments', attributes: { amount: '12.5' } }), [hex(t2)]);
+  t.strictSame(await ids({ service: 'checkout', attributes: { amount: '12.5' } }), []);
+});
+
+t.test('the time range holds traces by their start', async (t) => {
+  const middle = new Date(Number((base + 2n * SECOND) / MS));
+  t.strictSame(await ids({ start: middle }), [t4, t3, t2].map(hex), 'start is inclusive');
+  t.strictSame(await ids({ end: middle }), [hex(t1)], 'end is exclusive');
+});
+
+t.test('a site sees only its own traces', async (t) => {
+  t.strictSame(await ids({}, siteB), [hex(t5)]);
+  t.strictSame(await ids({ service: 'checkout' }, siteB), [hex(t5)]);
+});
+
+t.test('a trace that crosses midnight is one trace, merged', async (t) => {
+  const site = (await createSite(db, { name: 'midnight' })).id;
+  const midnight = nanos(new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000));
+  const before = newTraceId();
+  const rootId = newSpanId();
+  // The root starts after midnight; a child (clock skew) before it.
+  await write(site, [
+    spanRow(site, { traceId: before, parentSpanId: rootId, serviceName: 'child', startTimeUnixNano: midnight - SECOND, endTimeUnixNano: midnight - SECOND + 1n, statusCode: 2 }),
+    spanRow(site, { traceId: before, spanId: rootId, serviceName: 'root', name: 'midnight run', startTimeUnixNano: midnight + SECOND, endTimeUnixNano: midnight + 3n * SECOND }),
+  ]);
+  const range = { start: new Date(Number((midnight - MINUTE) / MS)), end: new Date(Number((midnight + MINUTE) / MS)) };
+  const result = await searchTraces(db, site, range);
+  t.strictSame(result.traces, [
+    {
+      traceId: hex(before),
+      rootServiceName: 'root',
+      rootSpanName: 'midnight run',
+      startTimeUnixNano: (midnight - SECOND).toString(),
+      durationNs: (4n * SECOND).toString(),
+      spanCount: 2,
+      errorCount: 1,
+    },
+  ]);
+  t.strictSame((await searchTraces(db, site, { ...range, start: new Date(Number(midnight / MS)) })).traces, [], 'it started before midnight');
+  t.strictSame((await searchTraces(db, site, { ...range, service: 'root', status: 'error' })).traces.length, 1, 'filters see both days');
+});
+
+t.test('cursor paging visits every trace once, ties included', async (t) => {
+  const site = (await createSite(db, { name: 'paging' })).id;
+  const rows: SpanRow[] = [];
+  for (let i = 0n; i < 20n; i++) rows.push(spanRow(site, { startTimeUnixNano: base + i * SECOND }));
+  // Ties: same nanosecond, and same microsecond with different nanoseconds.
+  for (let i = 0n; i < 3n; i++) rows.push(spanRow(site, { startTimeUnixNano: base + 5n * SECOND }));
+  for (let i = 0n; i < 3n; i++) rows.push(spanRow(site, { startTimeUnixNano: base + 7n * SECOND + 100n + i }));
+  await write(site, rows);
+
+  const all = await searchTraces(db, site, { ...window, limit: 1000 });
+  t.equal(all.traces.length, 26);
+  t.equal(all.nextCursor, null);
+
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page: TraceSearchPage = await searchTraces(db, site, { ...window, limit: 4, ...(cursor === undefined ? {} : { cursor }) });
+    seen.push(...page.traces.map((trace) => trace.traceId));
+    cursor = page.nextCursor ?? undefined;
+    pages++;
+    t.ok(pages <= 7, 'paging ends');
+    if (pages > 7) break;
+  } while (cursor !== undefined);
+  t.equal(pages, 7);
+  t.strictSame(seen, all.traces.map((trace) => trace.traceId), 'same traces, same order, none twice');
+
+  // Exactly one full page: no next cursor.
+  const exact = await searchTraces(db, site, { ...window, limit: 26 });
+  t.equal(exact.nextCursor, null);
+  const short = await searchTraces(db, site, { ...window, limit: 25 });
+  t.type(short.nextCursor, 'string');
+  const last = await searchTraces(db, site, { ...window, limit: 25, cursor: short.nextCursor ?? '' });
+  t.strictSame(last.traces.map((trace) => trace.traceId), [all.traces[25]?.traceId]);
+});
+
+t.test('a forged cursor is rejected', async (t) => {
+  await t.rejects(searchTraces(db, siteA, { ...window, cursor: 'bm90LWEtY3Vyc29y' }), InvalidCursorError);
+});
+
+t.test('limit is clamped to 1..1000', async (t) => {
+  t.equal((await searchTraces(db, siteA, { ...window, limit: 0 })).traces.length, 1);
+  t.equal((await searchTraces(db, siteA, { ...window, limit: 2 })).traces.length, 2);
+});
+
+type TraceSearchPage = Awaited<ReturnType<typeof searchTraces>>;

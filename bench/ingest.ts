@@ -1,0 +1,113 @@
+// Ingest benchmark: OTLP/HTTP protobuf exports of 512 spans each into a running
+// `serve` (in this process), from 1 and from 8 concurrent clients; prints spans/s
+// acknowledged (every acknowledged span is committed in PostgreSQL).
+//
+//   npm run bench                       embedded PostgreSQL in a temp dir
+//   DATABASE_URL=postgres://… npm run bench
+//   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExportTraceServiceRequest } from '@justanalytics/proto';
+import { pino } from 'pino';
+import { readConfig } from '../backend/src/config.ts';
+import { startServer } from '../backend/src/serve.ts';
+
+const spansPerRequest = 512;
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+
+function makeRequest(): Buffer {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const spans = Array.from({ length: spansPerRequest }, (_, i) => ({
+    traceId: randomBytes(16),
+    spanId: randomBytes(8),
+    parentSpanId: i % 8 === 0 ? undefined : randomBytes(8),
+    name: `GET /api/items/{id}#${i % 20}`,
+    kind: 2,
+    startTimeUnixNano: (now - 3_000_000n).toString(),
+    endTimeUnixNano: now.toString(),
+    attributes: [
+      { key: 'http.request.method', value: { stringValue: 'GET' } },
+      { key: 'http.route', value: { stringValue: `/api/items/{id}` } },
+      { key: 'http.response.status_code', value: { intValue: 200 } },
+      { key: 'url.path', value: { stringValue: `/api/items/${i}` } },
+      { key: 'server.address', value: { stringValue: 'shop.internal' } },
+      { key: 'network.peer.port', value: { intValue: 40000 + i } },
+      { key: 'user_agent.original', value: { stringValue: 'Mozilla/5.0 (X11; Linux x86_64) bench' } },
+      { key: 'retry', value: { boolValue: false } },
+      { key: 'ratio', value: { doubleValue: i / 7 } },
+      { key: 'tenant', value: { stringValue: 'acme' } },
+    ],
+    status: { code: i % 50 === 0 ? 2 : 0 },
+  }));
+  const message = ExportTraceServiceRequest.fromObject({
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'shop-api' } },
+            { key: 'service.version', value: { stringValue: '1.4.2' } },
+            { key: 'host.name', value: { stringValue: 'bench-host' } },
+          ],
+        },
+        scopeSpans: [{ scope: { name: '@opentelemetry/instrumentation-http', version: '0.201.0' }, spans }],
+      },
+    ],
+  });
+  return Buffer.from(ExportTraceServiceRequest.encode(message).finish());
+}
+
+function post(agent: Agent, port: number, key: string, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function phase(clients: number, port: number, key: string, payloads: Buffer[]): Promise<{ spansPerSecond: number; rejected: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  let spans = 0;
+  let rejected = 0;
+  let next = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const status = await post(agent, port, key, payloads[next++ % payloads.length]!);
+        if (status === 200) spans += spansPerRequest;
+        else rejected++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { spansPerSecond: Math.round(spans / elapsed), rejected };
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
+const config = { ...readConfig({}), dataDir, host: '127.0.0.1', otlpHttpPort: 0, otlpGrpcPort: 0, apiPort: 0 };
+const server = await startServer(config, pino({ level: 'warn' }));
+try {
+  const key = server.createdDefaultSite?.key;
+  if (!key) throw new Error('bench needs an empty database (it uses the default site key)');
+  const payloads = Array.from({ length: 64 }, makeRequest);
+  console.log(`ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${config.databaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
+  await phase(2, server.otlpHttpPort, key, payloads.slice(0, 4)); // warm-up
+  for (const clients of [1, 8]) {
+    const result = await phase(clients, server.otlpHttpPort, key, payloads);
+    console.log(`${clients} client${clients > 1 ? 's' : ''}: ${result.spansPerSecond} spans/s${result.rejected ? `, ${result.rejected} requests not acknowledged` : ''}`);
+  }
+} finally {
+  await server.shutdown();
+  await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,2 @@
+/** The two OTLP payload encodings: binary protobuf and OTLP/JSON. */
+export type OtlpEncoding = 'protobuf' | 'json';

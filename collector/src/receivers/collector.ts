@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { KeyResolver } from '../auth/key-resolver.ts';
+import type { Sink } from '../sink/sink.ts';
+import { DEFAULT_GRPC_PORT, DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
+import { InFlight } from './in-flight.ts';
+import { createOtlpGrpcServer } from './otlp-grpc.ts';
+import { createOtlpHttpServer } from './otlp-http.ts';
+
+export interface CollectorOptions {
+  sink: Sink;
+  keys: KeyResolver;
+  logger: Logger;
+  /** Address both receivers listen on. Default '0.0.0.0'. */
+  host?: string;
+  /** OTLP/HTTP port; 0 picks a free one. Default 4318. */
+  httpPort?: number;
+  /** OTLP/gRPC port; 0 picks a free one. Default 4317. */
+  grpcPort?: number;
+  /** Largest request, as received and after decompression. Default 64 MiB. */
+  maxRequestBytes?: number;
+  /** Browser origins allowed on OTLP/HTTP; '*' allows any. Default: none. */
+  corsOrigins?: readonly string[];
+}
+
+export interface CollectorPorts {
+  httpPort: number;
+  grpcPort: number;
+}
+
+export interface Collector {
+  /**
+   * Starts both receivers and resolves once both listen, with the ports they
+   * got. If either fails to start, what did start is shut down and the
+   * promise rejects. It may be called once.
+   */
+  start(): Promise<CollectorPorts>;
+  /**
+   * Stops accepting requests, waits for running exports to finish (what was
+   * acknowledged is committed), then closes. Safe to call twice, before
+   * start, or while start is still under way.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** The OTLP collector: OTLP/HTTP and OTLP/gRPC receivers writing to one sink. */
+export function createCollector(options: CollectorOptions): Collector {
+  const settings = {
+    host: options.host ?? DEFAULT_HOST,
+    httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
+    grpcPort: options.grpcPort ?? DEFAULT_GRPC_PORT,
+    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    corsOrigins: options.corsOrigins ?? [],
+  };
+  for (const name of ['httpPort', 'grpcPort'] as const) {
+    const port = settings[name];
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`collector: options.${name} must be a port number, got ${String(port)}`);
+  }
+  const logger = options.logger;
+  const inFlight = new InFlight();
+  const receivers = { sink: options.sink, keys: options.keys, inFlight, maxRequestBytes: settings.maxRequestBytes };
+  // Closers of what has started, most recent first.
+  const stops: (() => Promise<void>)[] = [];
+  let starting: Promise<CollectorPorts> | null = null;
+  let stopping: Promise<void> | null = null;
+
+  async function startReceivers(): Promise<CollectorPorts> {
+    try {
+      const http: FastifyInstance = await createOtlpHttpServer({ ...receivers, corsOrigins: settings.corsOrigins, logger });
+      stops.unshift(() => http.close());
+      await http.listen({ host: settings.host, port: settings.httpPort });
+      const address = http.server.address();
+      const httpPort = typeof address === 'object' && address !== null ? address.port : settings.httpPort;
+
+      const grpc = createOtlpGrpcServer({ ...receivers, logger });
+      stops.unshift(() => grpc.close());
+      const grpcPort = await grpc.listen(settings.host, settings.grpcPort);
+
+      logger.info({ host: settings.host, httpPort, grpcPort }, 'OTLP receivers listening');
+      return { httpPort, grpcPort };
+    } catch (error) {
+      await stopReceivers().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping a half-started collector failed'));
+      throw error;
+    }
+  }
+
+  async function stopReceivers(): Promise<void> {
+    // Stop accepting first, on both ports, then let running exports reach
+    // their commit; the servers finish closing once those have answered.
+    const closing = stops.splice(0).map((stop) => stop());
+    await inFlight.close();
+    const failures = (await Promise.allSettled(closing)).filter((result) => result.status === 'rejected');
+    if (failures.length > 0) throw new AggregateError(failures.map((failure) => failure.reason), 'collector shutdown failed');
+  }
+
+  return {
+    start(): Promise<CollectorPorts> {
+      if (stopping !== null) return Promise.reject(new Error('collector: start() after shutdown()'));
+      if (starting !== null) return Promise.reject(new Error('collector: start() called twice'));
+      starting = startReceivers();
+      return starting;
+    },
+    shutdown(): Promise<void> {
+      stopping ??= (async () => {
+        // A start under way finishes (or fails and cleans up) first.
+        await starting?.catch(() => undefined);
+        await stopReceivers();
+        logger.info('OTLP receivers stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { BaseLogger } from 'pino';
+import type { KeyResolver } from '../auth/key-resolver.ts';
+import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
+import type { RowBatch, Sink, WriteResult } from '../sink/sink.ts';
+import { authenticateIngest } from './authenticate.ts';
+import { classifyError } from './errors.ts';
+import type { InFlight } from './in-flight.ts';
+import type { RowOf, Signal, SignalDescriptor } from './signal.ts';
+
+/** What every export shares, whatever its transport. */
+export interface ExportContext {
+  sink: Sink;
+  keys: KeyResolver;
+  inFlight: InFlight;
+}
+
+/** One export request as a transport received it. */
+export interface ExportCall {
+  /** The Authorization header, or the gRPC `authorization` metadata. */
+  authorization: string | undefined;
+  encoding: OtlpEncoding;
+  /**
+   * Reads the body. Called only once the key is known to be good, so an
+   * unauthenticated client never gets a body inflated.
+   */
+  readBody(): Promise<Buffer>;
+  /** The request's logger (carrying its request id). */
+  log: Pick<BaseLogger, 'error' | 'warn' | 'info' | 'debug'>;
+}
+
+/**
+ * The one export path of every signal and transport: authenticate, read,
+ * decode, write to the sink, and answer with the encoded
+ * Export…ServiceResponse. It resolves only after the sink has committed the
+ * rows, so a response is an acknowledgement. It rejects only with a
+ * ReceiverError, classified here once, for the transport to translate.
+ */
+export async function exportSignal<S extends Signal>(descriptor: SignalDescriptor<S>, context: ExportContext, call: ExportCall): Promise<Buffer> {
+  try {
+    return await context.inFlight.run(async () => {
+      const key = await authenticateIngest(context.keys, call.authorization);
+      const body = await call.readBody();
+      const decoded = descriptor.decode(body, call.encoding, key.siteId);
+      let written: WriteResult = { rejected: 0, message: '' };
+      if (decoded.rows.length > 0) {
+        written = await context.sink.write(toBatch(descriptor.signal, key.siteId, decoded.rows));
+      }
+      const message = [decoded.message, written.message].filter((part) => part !== '').join('; ');
+      const rejected = decoded.rejected + written.rejected;
+      if (rejected > 0) call.log.info({ signal: descriptor.signal, rejected }, 'export partly rejected');
+      return descriptor.encodeResponse(rejected, message, call.encoding);
+    });
+  } catch (error) {
+    const classified = classifyError(error);
+    if (classified.kind === 'internal') {
+      call.log.error({ err: error }, 'export failed');
+    } else if (classified.retryAfterSeconds !== null) {
+      call.log.warn({ signal: descriptor.signal, kind: classified.kind, retryAfterSeconds: classified.retryAfterSeconds, err: classified.cause }, classified.message);
+    } else {
+      call.log.debug({ signal: descriptor.signal, kind: classified.kind }, classified.message);
+    }
+    throw classified;
+  }
+}
+
+function toBatch<S extends Signal>(signal: S, siteId: string, rows: RowOf<S>[]): RowBatch {
+  // RowOf<S> ties the rows to the signal; TypeScript cannot follow that
+  // through the union on its own.
+  return { signal, siteId, rows } as RowBatch;
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import cors from '@fastify/cors';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { KeyResolver } from '../auth/key-resolver.ts';
+import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
+import type { Sink } from '../sink/sink.ts';
+import { DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
+import { classifyError, encodeRpcStatus, httpStatusOf, ReceiverError, retryAfterHeaderOf } from './errors.ts';
+import { exportSignal } from './export.ts';
+import type { ExportContext } from './export.ts';
+import { InFlight } from './in-flight.ts';
+import { parseContentEncoding, readBody } from './read-body.ts';
+import type { SignalDescriptor } from './signal.ts';
+import { tracesSignal } from './traces-signal.ts';
+
+export interface OtlpHttpOptions {
+  sink: Sink;
+  keys: KeyResolver;
+  /** Tracks exports for graceful shutdown; shared with the gRPC receiver. Default: a new one. */
+  inFlight?: InFlight;
+  /** Largest request body, counted both as received and after decompression. Default 64 MiB. */
+  maxRequestBytes?: number;
+  /** Origins allowed to send from browsers; '*' allows any. Default: none (no CORS headers). */
+  corsOrigins?: readonly string[];
+  /** Signals served. Default: traces. */
+  signals?: readonly SignalDescriptor[];
+}
+
+const CONTENT_TYPES: Readonly<Record<OtlpEncoding, string>> = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/**
+ * OTLP/HTTP: POST /v1/traces (and any other signal given) with binary
+ * protobuf or OTLP/JSON bodies, gzip, deflate or zstd encoded, answered in
+ * the request's encoding. Errors are google.rpc.Status bodies, statuses as
+ * errors.ts maps them.
+ */
+export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, options) => {
+  const settings = validateOptions(options);
+  const context: ExportContext = { sink: settings.sink, keys: settings.keys, inFlight: settings.inFlight };
+
+  if (settings.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: settings.corsOrigins.includes('*') ? '*' : [...settings.corsOrigins],
+      methods: ['POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Encoding'],
+      exposedHeaders: ['Retry-After'],
+      maxAge: 600,
+    });
+  }
+
+  // Node's server.close() waits for every connection, and a kept-alive one
+  // whose export was running at close time would hold it open until the
+  // client's idle timeout: such responses close their connection instead.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
+  // The body stays a raw stream whatever its type: the route checks the type
+  // (415 with the supported ones named), and reads the body only after
+  // authentication, inflated and capped by readBody. Fastify never parses it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    done(null, payload);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const classified = classifyError(error);
+    if (classified !== error) {
+      // Not from exportSignal, which logs its own failures.
+      if (classified.kind === 'internal') request.log.error({ err: error }, 'request failed');
+      else request.log.debug({ kind: classified.kind }, classified.message);
+    }
+    sendError(reply, classified, responseEncoding(request));
+  });
+
+  for (const signal of settings.signals) {
+    app.post(signal.httpPath, async (request, reply) => {
+      const encoding = requestEncoding(request);
+      const contentEncoding = parseContentEncoding(singleHeader(request.headers['content-encoding']));
+      const response = await exportSignal(signal, context, {
+        authorization: singleHeader(request.headers.authorization),
+        encoding,
+        log: request.log,
+        readBody: async () => {
+          const declared = Number(request.headers['content-length']);
+          if (declared > settings.maxRequestBytes) {
+            throw new ReceiverError('too_large', `request body exceeds the limit of ${settings.maxRequestBytes} bytes`);
+          }
+          return readBody(bodyStream(request), contentEncoding, settings.maxRequestBytes);
+        },
+      });
+      return reply.code(200).header('content-type', CONTENT_TYPES[encoding]).send(response);
+    });
+
+    // Answered before any body is read or content type checked.
+    app.route({
+      method: NOT_POST,
+      url: signal.httpPath,
+      exposeHeadRoute: false,
+      onRequest: async () => {
+        throw new ReceiverError('method_not_allowed', `method not allowed on ${signal.httpPath}: use POST`);
+      },
+      handler: async () => {
+        throw new ReceiverError('method_not_allowed', `method not allowed on ${signal.httpPath}: use POST`);
+      },
+    });
+  }
+};
+
+export interface OtlpHttpServerOptions extends OtlpHttpOptions {
+  logger: Logger;
+}
+
+/**
+ * A Fastify instance of its own for the OTLP/HTTP receiver (port 4318 by
+ * convention), with request ids and logs that carry neither addresses,
+ * headers (API keys) nor bodies.
+ */
+export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Promise<FastifyInstance> {
+  const { logger, ...pluginOptions } = options;
+  const app = Fastify({
+    loggerInstance: logger.child({ receiver: 'otlp-http' }, { serializers: { req: requestForLog, res: replyForLog } }),
+    genReqId: () => randomUUID(),
+    // Never trust X-Forwarded-For & co: addresses are not used or logged.
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+  await app.register(otlpHttpPlugin, pluginOptions);
+  await app.ready();
+  return app;
+}
+
+function requestForLog(request: FastifyRequest): { method: string; url: string } {
+  return { method: request.method, url: request.url };
+}
+
+function replyForLog(reply: FastifyReply): { statusCode: number } {
+  return { statusCode: reply.statusCode };
+}
+
+function sendError(reply: FastifyReply, error: ReceiverError, encoding: OtlpEncoding): void {
+  reply.code(httpStatusOf(error)).header('content-type', CONTENT_TYPES[encoding]);
+  const retryAfter = retryAfterHeaderOf(error);
+  if (retryAfter !== null) reply.header('retry-after', retryAfter);
+  if (error.kind === 'method_not_allowed') reply.header('allow', 'POST');
+  // The unread rest of an oversized body is not worth a kept-alive connection.
+  if (error.kind === 'too_large') reply.header('connection', 'close');
+  reply.send(encodeRpcStatus(error, encoding));
+}
+
+function mediaType(request: FastifyRequest): string {
+  const header = request.headers['content-type'] ?? '';
+  const end = header.indexOf(';');
+  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase();
+}
+
+function requestEncoding(request: FastifyRequest): OtlpEncoding {
+  const type = mediaType(request);
+  if (type === CONTENT_TYPES.protobuf) return 'protobuf';
+  if (type === CONTENT_TYPES.json) return 'json';
+  throw new ReceiverError('unsupported_media_type', `unsupported Content-Type: use ${CONTENT_TYPES.protobuf} or ${CONTENT_TYPES.json}`);
+}
+
+/** Errors are answered in the request's encoding, JSON when it has none we know. */
+function responseEncoding(request: FastifyRequest): OtlpEncoding {
+  return mediaType(request) === CONTENT_TYPES.protobuf ? 'protobuf' : 'json';
+}
+
+function bodyStream(request: FastifyRequest): Readable {
+  // No body at all (no Content-Length, no Transfer-Encoding) skips the parser.
+  return request.body instanceof Readable ? request.body : Readable.from([]);
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+interface Settings {
+  sink: Sink;
+  keys: KeyResolver;
+  inFlight: InFlight;
+  maxRequestBytes: number;
+  corsOrigins: readonly string[];
+  signals: readonly SignalDescriptor[];
+}
+
+function validateOptions(options: OtlpHttpOptions): Settings {
+  if (typeof options.sink?.write !== 'function') throw new TypeError('otlp-http: options.sink must be a Sink');
+  if (typeof options.keys?.resolve !== 'function') throw new TypeError('otlp-http: options.keys must be a KeyResolver');
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
+    throw new TypeError(`otlp-http: options.maxRequestBytes must be a positive integer, got ${String(options.maxRequestBytes)}`);
+  }
+  const corsOrigins = options.corsOrigins ?? [];
+  if (!Array.isArray(corsOrigins)) throw new TypeError('otlp-http: options.corsOrigins must be an array of origins');
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !isOrigin(origin)) {
+      throw new TypeError(`otlp-http: "${String(origin)}" in options.corsOrigins is not an origin (scheme://host[:port]) or '*'`);
+    }
+  }
+  const signals = options.signals ?? [tracesSignal];
+  if (signals.length === 0) throw new TypeError('otlp-http: options.signals must not be empty');
+  return { sink: options.sink, keys: options.keys, inFlight: options.inFlight ?? new InFlight(), maxRequestBytes, corsOrigins, signals };
+}
+
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
