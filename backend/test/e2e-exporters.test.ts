@@ -97,9 +97,9 @@ t.test('spans from the real exporters come back intact', async (t) => {
       server_span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream unavailable' });
       server_span.end(hr(2n, 999_999_999));
       await provider.forceFlush();
+      const spans = recorded.getFinishedSpans(); // before shutdown, which empties the recorder
       await provider.shutdown();
 
-      const spans = recorded.getFinishedSpans();
       t.equal(spans.length, 2);
       const traceId = server_span.spanContext().traceId;
       const { status, body } = await server.api(`/api/v1/traces/${traceId}`);

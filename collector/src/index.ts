@@ -23,7 +23,6 @@ export { MalformedRequestError } from './decode/malformed-request-error.ts';
 export { decodeTraceRequest, decodeTraceProtobuf, decodeTraceJson } from './decode/decode-trace-request.ts';
 export { traceRequestToRows } from './decode/trace-request-to-rows.ts';
 export { sanitizeString } from './decode/sanitize-string.ts';
-export { MAX_VALUE_DEPTH } from './decode/any-value.ts';
 export { UNKNOWN_SERVICE } from './decode/promoted-attributes.ts';
 
 // Receivers

@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type SqlBool, type Expression } from 'kysely';
+import type { KeyValueJson } from '@justanalytics/collector';
 import type { Database } from '../db/database.ts';
 import { attributeCandidates } from './attribute-match.ts';
 import { addDays, utcDay, type TimeRange } from './time-range.ts';
@@ -62,7 +63,8 @@ const STATUS_OK = 1;
  * Throws InvalidCursorError for a cursor this function did not make.
  */
 export async function searchTraces(db: Kysely<Database>, siteId: string, search: TraceSearch): Promise<TraceSearchResult> {
-  const limit = Math.min(Math.max(Math.trunc(search.limit ?? DEFAULT_TRACE_LIMIT), 1), MAX_TRACE_LIMIT);
+  const wanted = search.limit !== undefined && Number.isFinite(search.limit) ? Math.trunc(search.limit) : DEFAULT_TRACE_LIMIT;
+  const limit = Math.min(Math.max(wanted, 1), MAX_TRACE_LIMIT);
   const cursor = search.cursor === undefined ? null : decodeTraceCursor(search.cursor);
 
   let query = db
@@ -191,7 +193,7 @@ function traceSpans(eb: ExpressionBuilder<Db, 'f'>, search: TimeRange) {
 }
 
 /** The span's own attributes or its resource's contain this key and value. */
-function attributeMatches(candidate: unknown): Expression<SqlBool>[] {
+function attributeMatches(candidate: KeyValueJson[]): Expression<SqlBool>[] {
   return [
     sql<SqlBool>`sp.attributes @> ${JSON.stringify(candidate)}::jsonb`,
     sql<SqlBool>`sp.resource @> ${JSON.stringify({ attributes: candidate })}::jsonb`,

@@ -4,27 +4,17 @@ import type { AnyValueJson, KeyValueJson } from '../rows/otlp-json.ts';
 import { bytesToBase64 } from './id-bytes.ts';
 import { sanitizeString } from './sanitize-string.ts';
 
-/**
- * Deepest nesting of array and key-value-list values accepted. PostgreSQL
- * refuses jsonb nested beyond its stack depth, which would fail a whole
- * batch; a span nested this deep is rejected alone instead.
- */
-export const MAX_VALUE_DEPTH = 64;
-
-/** An attribute value nests deeper than MAX_VALUE_DEPTH. */
-export class ValueTooDeepError extends Error {
-  constructor() {
-    super(`attribute values nested deeper than ${MAX_VALUE_DEPTH} levels`);
-    this.name = 'ValueTooDeepError';
-  }
-}
+// The recursion below is bounded: protobufjs refuses messages nested more
+// than 100 levels (protoc's limit), in decode and fromObject alike, so no
+// value reaching here is deep enough to exhaust the stack or PostgreSQL's
+// jsonb nesting.
 
 /** Decoded KeyValues as their OTLP/JSON form, every string made storable. */
-export function keyValuesToJson(list: readonly IKeyValue[], depth = 0): KeyValueJson[] {
+export function keyValuesToJson(list: readonly IKeyValue[]): KeyValueJson[] {
   const out = new Array<KeyValueJson>(list.length);
   for (let i = 0; i < list.length; i++) {
     const kv = list[i] as IKeyValue;
-    out[i] = { key: sanitizeString(kv.key), value: anyValueToJson(kv.value, depth + 1) };
+    out[i] = { key: sanitizeString(kv.key), value: anyValueToJson(kv.value) };
   }
   return out;
 }
@@ -34,9 +24,8 @@ export function keyValuesToJson(list: readonly IKeyValue[], depth = 0): KeyValue
  * base64, the non-finite doubles as the strings proto3 JSON uses, and an
  * AnyValue with no member set (or a KeyValue with no value) as {}.
  */
-export function anyValueToJson(value: IAnyValue | null, depth: number): AnyValueJson {
+export function anyValueToJson(value: IAnyValue | null): AnyValueJson {
   if (value === null) return {};
-  if (depth > MAX_VALUE_DEPTH) throw new ValueTooDeepError();
   switch (value.value) {
     case 'stringValue':
       return { stringValue: sanitizeString(value.stringValue ?? '') };
@@ -51,11 +40,11 @@ export function anyValueToJson(value: IAnyValue | null, depth: number): AnyValue
     case 'arrayValue': {
       const values = value.arrayValue?.values ?? [];
       const out = new Array<AnyValueJson>(values.length);
-      for (let i = 0; i < values.length; i++) out[i] = anyValueToJson(values[i] as IAnyValue, depth + 1);
+      for (let i = 0; i < values.length; i++) out[i] = anyValueToJson(values[i] as IAnyValue);
       return { arrayValue: { values: out } };
     }
     case 'kvlistValue':
-      return { kvlistValue: { values: keyValuesToJson(value.kvlistValue?.values ?? [], depth) } };
+      return { kvlistValue: { values: keyValuesToJson(value.kvlistValue?.values ?? []) } };
     default:
       return {};
   }

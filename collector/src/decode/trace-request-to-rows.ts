@@ -2,7 +2,7 @@ import { int64ToBigInt, int64ToString } from '@justanalytics/proto';
 import type { IExportTraceServiceRequest, IInstrumentationScope, IResource, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
 import type { ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../rows/otlp-json.ts';
 import type { SpanRow } from '../rows/span-row.ts';
-import { keyValuesToJson, ValueTooDeepError } from './any-value.ts';
+import { keyValuesToJson } from './any-value.ts';
 import type { DecodedRows } from './decoded-rows.ts';
 import { bytesToHex, copyBytes } from './id-bytes.ts';
 import { httpRouteOf, httpStatusCodeOf, serviceNameOf } from './promoted-attributes.ts';
@@ -20,24 +20,12 @@ export function traceRequestToRows(request: IExportTraceServiceRequest, siteId: 
   const rejections = new Rejections();
 
   for (const resourceSpans of request.resourceSpans) {
-    let resource: ResourceJson;
-    try {
-      resource = resourceToJson(resourceSpans.resource);
-    } catch (error) {
-      rejectAll(rejections, error, resourceSpans.scopeSpans.reduce((n, s) => n + s.spans.length, 0), 'resource');
-      continue;
-    }
+    const resource = resourceToJson(resourceSpans.resource);
     const serviceName = serviceNameOf(resource.attributes);
     const resourceSchemaUrl = sanitizeString(resourceSpans.schemaUrl);
 
     for (const scopeSpans of resourceSpans.scopeSpans) {
-      let scope: ScopeJson;
-      try {
-        scope = scopeToJson(scopeSpans.scope);
-      } catch (error) {
-        rejectAll(rejections, error, scopeSpans.spans.length, 'scope');
-        continue;
-      }
+      const scope = scopeToJson(scopeSpans.scope);
       const shared: SharedColumns = { siteId, serviceName, resource, resourceSchemaUrl, scope, scopeSchemaUrl: sanitizeString(scopeSpans.schemaUrl) };
 
       for (const span of scopeSpans.spans) {
@@ -54,21 +42,11 @@ export function traceRequestToRows(request: IExportTraceServiceRequest, siteId: 
           rejections.add(invalid);
           continue;
         }
-        try {
-          rows.push(spanToRow(span, shared, startTimeUnixNano, endTimeUnixNano, statusCode));
-        } catch (error) {
-          if (!(error instanceof ValueTooDeepError)) throw error;
-          rejections.add(`span ${error.message}`);
-        }
+        rows.push(spanToRow(span, shared, startTimeUnixNano, endTimeUnixNano, statusCode));
       }
     }
   }
   return { rows, rejected: rejections.count, message: rejections.message('span', 'spans') };
-}
-
-function rejectAll(rejections: Rejections, error: unknown, spans: number, where: string): void {
-  if (!(error instanceof ValueTooDeepError)) throw error;
-  rejections.add(`${where} ${error.message}`, spans);
 }
 
 /**
