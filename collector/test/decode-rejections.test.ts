@@ -115,7 +115,7 @@ t.test('protobuf nested 2,000 levels deep is malformed, not a crash', async (t) 
 // by hand (protobufjs' own encoder goes through fromObject, which refuses
 // it): AnyValue.array_value is field 5, ArrayValue.values field 1.
 function deepProtobufRequest(levels: number): Buffer {
-  let value = Buffer.from([0x0a, 0x01, 0x78]); // string_value "x"
+  let value: Buffer = Buffer.from([0x0a, 0x01, 0x78]); // string_value "x"
   for (let i = 1; i < levels; i++) {
     const values = lengthDelimited(0x0a, value);
     value = lengthDelimited(0x2a, values);

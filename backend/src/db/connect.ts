@@ -52,9 +52,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     keepAlive: true,
     application_name: 'justanalytics',
   });
-  // An idle connection that the server drops emits here; without a listener
-  // the process would crash. The next query simply opens a new connection.
-  pool.on('error', (error) => logger.warn({ err: error }, 'an idle database connection failed'));
+  // A connection the server drops emits 'error' on its client; with no listener
+  // that is an uncaught exception. The pool listens while a client is idle (and
+  // re-emits here); while a client is checked out nobody does, and Kysely does
+  // not either, so every client gets a listener of its own. The query under way
+  // still fails with the error, and the pool replaces the connection.
+  pool.on('error', (error) => logger.warn({ error: error.message }, 'an idle database connection failed'));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.debug({ error: error.message }, 'a database connection failed'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const url = redact(connectionString);
 
@@ -62,7 +68,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const close = (): Promise<void> => {
     closing ??= (async () => {
       try {
+        // Kysely ends the pool only if it ever ran a query; make sure it is ended.
         await db.destroy();
+        if (!pool.ending) await pool.end();
       } finally {
         await embedded?.stop();
       }

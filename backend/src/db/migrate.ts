@@ -14,8 +14,8 @@ export class MigrationError extends Error {
 /**
  * Brings the schema to the latest migration and returns the names of the
  * migrations run now. Several processes may call it at once: Kysely's
- * PostgreSQL adapter holds a session advisory lock while it migrates, and each
- * migration runs in a transaction, so a failed one leaves nothing behind.
+ * PostgreSQL adapter holds a session advisory lock while it migrates, and the
+ * whole run is one transaction, so a failure leaves the schema as it was.
  * `options.migrations` replaces the project's list (for tests).
  */
 export async function migrateToLatestOrThrow<DB>(db: Kysely<DB>, options: { migrations?: Record<string, Migration> } = {}): Promise<string[]> {

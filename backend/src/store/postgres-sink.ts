@@ -215,6 +215,10 @@ export class PostgresSink implements Sink {
     await this.#ensurePartitions(group);
     const summaries = upsertTraceSummariesQuery(summariseSpans(group));
     const client = await this.#pool.connect();
+    // A connection lost while checked out emits 'error' on the client besides
+    // failing the query; unheard, that would be an uncaught exception.
+    const onClientError = (): void => {};
+    client.on('error', onClientError);
     let connectionBroken = false;
     try {
       await client.query('BEGIN');
@@ -229,6 +233,7 @@ export class PostgresSink implements Sink {
       }
       throw error;
     } finally {
+      client.removeListener('error', onClientError);
       // A connection that failed mid-transaction is discarded, not reused.
       client.release(connectionBroken);
     }

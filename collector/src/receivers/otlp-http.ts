@@ -105,18 +105,11 @@ export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
       return reply.code(200).header('content-type', CONTENT_TYPES[encoding]).send(response);
     });
 
-    // Answered before any body is read or content type checked.
-    app.route({
-      method: NOT_POST,
-      url: signal.httpPath,
-      exposeHeadRoute: false,
-      onRequest: async () => {
-        throw new ReceiverError('method_not_allowed', `method not allowed on ${signal.httpPath}: use POST`);
-      },
-      handler: async () => {
-        throw new ReceiverError('method_not_allowed', `method not allowed on ${signal.httpPath}: use POST`);
-      },
-    });
+    const notAllowed = async (): Promise<never> => {
+      throw new ReceiverError('method_not_allowed', `method not allowed on ${signal.httpPath}: use POST`);
+    };
+    // Refused in onRequest, before any body is parsed or content type checked.
+    app.route({ method: NOT_POST, url: signal.httpPath, exposeHeadRoute: false, onRequest: notAllowed, handler: notAllowed });
   }
 };
 
