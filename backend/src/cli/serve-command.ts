@@ -1,10 +1,8 @@
 import { startServer } from '../serve.ts';
 import type { DefaultSite } from '../store/default-site.ts';
 import type { CommandContext } from './command-context.ts';
-import { takeOverShutdownSignals } from './signals.ts';
 
 export async function runServeCommand(context: CommandContext): Promise<number> {
-  takeOverShutdownSignals();
   const { config, logger } = context;
   const server = await startServer(config, logger);
   if (server.createdDefaultSite) {
