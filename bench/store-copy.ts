@@ -22,6 +22,9 @@ const siteId = '1';
 function makeBatch(): SpanRow[] {
   const now = BigInt(Date.now()) * 1_000_000n;
   const traceIds = Array.from({ length: spansPerBatch / 8 }, () => randomBytes(16));
+  // Shared by the batch's rows, as the decoder shares them per resource and scope.
+  const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'shop-api' } }], droppedAttributesCount: 0 };
+  const scope = { name: 'bench', version: '1.0.0', attributes: [], droppedAttributesCount: 0 };
   return Array.from({ length: spansPerBatch }, (_, i) => ({
     siteId,
     traceId: traceIds[Math.floor(i / 8)]!,
@@ -55,9 +58,9 @@ function makeBatch(): SpanRow[] {
     droppedEventsCount: 0,
     links: [],
     droppedLinksCount: 0,
-    resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop-api' } }], droppedAttributesCount: 0 },
+    resource,
     resourceSchemaUrl: '',
-    scope: { name: 'bench', version: '1.0.0', attributes: [], droppedAttributesCount: 0 },
+    scope,
     scopeSchemaUrl: '',
   }));
 }

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SinkUnavailableError } from '@justanalytics/collector';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -137,6 +138,26 @@ t.test('a stale postmaster.pid does not stop a start, whether its PID is dead or
   const afterReusedPid = await open(t, dataDir);
   t.equal(afterReusedPid.startedHere, true, 'started over a PID now used by another program');
   t.same(await query(afterReusedPid.connectionString, 'SELECT 1 AS one'), [{ one: 1 }]);
+});
+
+t.test('the server does not outlive the process that started it, even after SIGKILL', async (t) => {
+  const dataDir = await tempDataDir(t);
+  const holder = spawn(process.execPath, [fileURLToPath(new URL('./helpers/hold-embedded.ts', import.meta.url)), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => holder.kill('SIGKILL'));
+  const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+  t.match(line.toString(), /^ready \d+/);
+  const joined = await open(t, dataDir);
+  t.equal(joined.startedHere, false, 'another process runs it');
+  holder.kill('SIGKILL');
+  await once(holder, 'exit');
+  let gone = false;
+  for (let i = 0; i < 400 && !gone; i++) {
+    gone = !(await exists(join(dataDir, 'pg', 'postmaster.pid')));
+    if (!gone) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.ok(gone, 'PostgreSQL shut down once its starter was killed');
+  const restarted = await open(t, dataDir);
+  t.equal(restarted.startedHere, true, 'the next opener starts it afresh');
 });
 
 t.test('a server that cannot start fails with PostgreSQL’s own reason', async (t) => {

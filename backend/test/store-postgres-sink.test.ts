@@ -420,6 +420,27 @@ t.test('flush() waits for the writes under way', async (t) => {
   await write;
 });
 
+t.test('flush() does not wait for writes that arrive after it was called', async (t) => {
+  const siteId = newSiteId();
+  const sink = newSink(t);
+  let stop = false;
+  let later = 0;
+  const first = sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] });
+  const flushed = sink.flush();
+  // Keep the sink busy with a stream of new writes until told to stop.
+  const stream = (async () => {
+    while (!stop && later < 1000) {
+      await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] });
+      later++;
+    }
+  })();
+  await flushed;
+  stop = true;
+  t.ok(later < 1000, 'flush resolved while new writes kept coming');
+  await first;
+  await stream;
+});
+
 t.test('invalid options and site IDs are refused', async (t) => {
   t.throws(() => new PostgresSink(pool, { logger, maxQueuedRows: 0 }), RangeError);
   const sink = newSink(t);

@@ -248,7 +248,10 @@ async function initialiseCluster(dataDir: string, pgDir: string, credentials: Cr
     output.follow(child, logger, 'initdb');
     const [code, signal, spawnError] = await exitOf(child);
     if (spawnError !== null) throw new Error(`cannot run initdb: ${spawnError.message}`, { cause: spawnError });
-    if (code !== 0) throw new Error(`initdb failed (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${output.text()}`);
+    if (code !== 0) {
+      const hint = osUser === null ? '' : ` (as root, PostgreSQL runs as the postgres OS user, which must be able to reach ${dataDir})`;
+      throw new Error(`initdb failed (exit code ${code ?? 'none'}, signal ${signal ?? 'none'})${hint}: ${output.text()}`);
+    }
     try {
       await rename(workDir, pgDir);
       logger.info({ dataDir }, 'created the embedded PostgreSQL cluster');
@@ -265,6 +268,17 @@ async function initialiseCluster(dataDir: string, pgDir: string, credentials: Cr
   }
 }
 
+/**
+ * The server must not outlive this process, however it ends (even SIGKILL,
+ * which runs no handler). The shell starts a watcher that blocks reading its
+ * stdin, a pipe only this process writes to, and then becomes PostgreSQL
+ * (exec keeps the PID, so postmaster.pid and our child agree). When the pipe
+ * closes, because we stopped or because we died, the watcher sends PostgreSQL
+ * SIGINT: a fast shutdown.
+ */
+// (A background job's stdin is /dev/null in a script, hence the pipe goes by fd 3.)
+const lifeline = 'exec 3<&0; ( read -r _ <&3; kill -INT $$ 2>/dev/null ) & exec "$@" 3<&-';
+
 type StartOutcome = { kind: 'started'; port: number; child: ChildProcess } | { kind: 'failed'; error: Error };
 
 async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Logger, deadline: number): Promise<StartOutcome> {
@@ -272,13 +286,21 @@ async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Log
   const port = await freePort();
   const output = new OutputTail();
   const child = spawn(
-    postgres,
-    ['-D', pgDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+    '/bin/sh',
+    [
+      '-c',
+      lifeline,
+      'postgres-lifeline',
+      postgres,
+      ...['-D', pgDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+    ],
     // Detached: a Ctrl-C in the terminal reaches only us, so we can drain the
     // sink into a running database before stopping it ourselves.
-    { ...(osUser ?? {}), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+    { ...(osUser ?? {}), detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
   );
   output.follow(child, logger, 'postgres');
+  // Once PostgreSQL is gone, closing the pipe lets the lifeline watcher exit too.
+  child.once('exit', () => child.stdin?.destroy());
   let exitedEarly = false;
   const exit = exitOf(child).then((result) => {
     exitedEarly = true;

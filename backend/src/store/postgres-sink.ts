@@ -65,7 +65,8 @@ export class PostgresSink implements Sink {
   #flushing = false;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #idleWaiters: Array<() => void> = [];
+  /** One promise per accepted write, settled when the write is. */
+  readonly #unsettled = new Set<Promise<void>>();
   /** UTC days known to have partitions in both tables. */
   readonly #daysWithPartitions = new Set<number>();
 
@@ -101,17 +102,23 @@ export class PostgresSink implements Sink {
     if (this.#pendingRows > 0 && this.#pendingRows + rows > this.#maxQueuedRows) {
       throw new SinkOverloadedError(`the store is behind: ${this.#pendingRows} rows are waiting to be written`, this.#overloadedRetryAfter);
     }
-    return new Promise<WriteResult>((resolve, reject) => {
+    const written = new Promise<WriteResult>((resolve, reject) => {
       this.#queue.push({ siteId: batch.siteId, spans: admission.accepted, result, resolve, reject });
       this.#pendingRows += rows;
       this.#startFlushing();
     });
+    const settled = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#unsettled.add(settled);
+    void settled.then(() => this.#unsettled.delete(settled));
+    return written;
   }
 
-  /** Resolves when everything queued so far is committed or has failed. */
-  flush(): Promise<void> {
-    if (!this.#flushing && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /** Resolves when every write accepted before the call is committed or has failed (later writes are not waited for). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#unsettled]);
   }
 
   /** Refuses new writes (SinkUnavailableError), then writes everything queued. Safe twice. */
@@ -146,7 +153,6 @@ export class PostgresSink implements Sink {
     } finally {
       // No await between the last queue check and here, so no write can slip in unseen.
       this.#flushing = false;
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
   }
 

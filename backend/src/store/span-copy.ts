@@ -35,8 +35,13 @@ const spanColumns = [
 /** The statement the rows of spanCopyLine feed, in text format. */
 export const copySpansSql = `COPY spans (${spanColumns.join(', ')}) FROM STDIN`;
 
-/** One span as a line of COPY text, in the order of copySpansSql's columns. `siteId` is the batch's, not the row's. */
-export function spanCopyLine(siteId: string, row: SpanRow): string {
+/**
+ * One span as a line of COPY text, in the order of copySpansSql's columns.
+ * `siteId` is the batch's, not the row's. The decoder shares one resource and
+ * one scope object among the spans they cover; `shared` remembers their text
+ * so each is serialised once per flush.
+ */
+export function spanCopyLine(siteId: string, row: SpanRow, shared: Map<object, string> = new Map()): string {
   return (
     [
       siteId,
@@ -62,20 +67,30 @@ export function spanCopyLine(siteId: string, row: SpanRow): string {
       String(row.droppedEventsCount),
       copyJson(row.links),
       String(row.droppedLinksCount),
-      copyJson(row.resource),
+      sharedJson(row.resource, shared),
       copyText(row.resourceSchemaUrl),
-      copyJson(row.scope),
+      sharedJson(row.scope, shared),
       copyText(row.scopeSchemaUrl),
     ].join('\t') + '\n'
   );
 }
 
+function sharedJson(value: object, shared: Map<object, string>): string {
+  let text = shared.get(value);
+  if (text === undefined) {
+    text = copyJson(value);
+    shared.set(value, text);
+  }
+  return text;
+}
+
 /** COPY text for many writes' spans in chunks of about `chunkChars`, so a large flush is never one huge string. */
 export function* spanCopyChunks(writes: readonly SiteSpans[], chunkChars = 256 * 1024): Generator<string> {
   let chunk = '';
+  const shared = new Map<object, string>();
   for (const { siteId, spans } of writes) {
     for (const { row } of spans) {
-      chunk += spanCopyLine(siteId, row);
+      chunk += spanCopyLine(siteId, row, shared);
       if (chunk.length >= chunkChars) {
         yield chunk;
         chunk = '';
