@@ -7,7 +7,7 @@ import { ApiKeyResolver, createApiKey } from '../src/store/api-keys.ts';
 import { PostgresSink } from '../src/store/postgres-sink.ts';
 import { createSite } from '../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
-import { nanos, SECOND, spanRow } from './query-fixtures.ts';
+import { nanos, SECOND, spanRow } from './helpers/query-fixtures.ts';
 
 const { handle } = await createTestDatabase(t);
 const { db } = handle;

@@ -9,7 +9,7 @@ import { ApiKeyResolver, createApiKey } from '../src/store/api-keys.ts';
 import { PostgresSink } from '../src/store/postgres-sink.ts';
 import { createSite } from '../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
-import { awkwardTrace, HOUR, MINUTE, MS, nanos, newTraceId, SECOND, spanJson, spanRow } from './query-fixtures.ts';
+import { awkwardTrace, HOUR, MINUTE, MS, nanos, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
 
 const { handle } = await createTestDatabase(t);
 const { db } = handle;

@@ -5,7 +5,7 @@ import { listOperations, listServices } from '../src/query/services.ts';
 import { PostgresSink } from '../src/store/postgres-sink.ts';
 import { createSite } from '../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
-import { MINUTE, MS, nanos, SECOND, spanRow } from './query-fixtures.ts';
+import { MINUTE, MS, nanos, SECOND, spanRow } from './helpers/query-fixtures.ts';
 
 const { handle } = await createTestDatabase(t);
 const { db } = handle;

@@ -9,7 +9,7 @@ import { searchTraces, type TraceSearch } from '../src/query/trace-search.ts';
 import { PostgresSink } from '../src/store/postgres-sink.ts';
 import { createSite } from '../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
-import { MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanRow } from './query-fixtures.ts';
+import { MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanRow } from './helpers/query-fixtures.ts';
 
 const { handle } = await createTestDatabase(t);
 const { db } = handle;

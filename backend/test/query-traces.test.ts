@@ -6,7 +6,7 @@ import { getTrace } from '../src/query/traces.ts';
 import { PostgresSink } from '../src/store/postgres-sink.ts';
 import { createSite } from '../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
-import { awkwardTrace, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './query-fixtures.ts';
+import { awkwardTrace, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
 
 const { handle } = await createTestDatabase(t);
 const { db } = handle;
