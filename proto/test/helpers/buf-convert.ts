@@ -1,18 +1,22 @@
-// Runs `buf convert` (from @bufbuild/buf) against this package's .proto tree:
-// an encoder/decoder independent of protobufjs, built from our own files.
+// Runs `buf convert` against this package's .proto tree: an encoder/decoder
+// independent of protobufjs, built from our own files. The binary comes from
+// buf's per-platform npm package (an optional dependency of the root package):
+// the registry this project installs from does not carry every platform of the
+// @bufbuild/buf wrapper, which would leave `npm ci` unable to use the lockfile.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
 import { protoDir } from '../../src/otlp-root.ts';
 
-const bufScript = createRequire(import.meta.url).resolve('@bufbuild/buf/bin/buf');
+const bufBinary = createRequire(import.meta.url).resolve(`@bufbuild/buf-${platform()}-${arch()}/bin/buf`);
 
 export type BufFormat = 'json' | 'binpb';
 
 export function bufConvert(typeName: string, input: Uint8Array, from: BufFormat, to: BufFormat): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
-      [bufScript, 'convert', protoDir, '--type', typeName, '--from', `-#format=${from}`, '--to', `-#format=${to}`],
+      bufBinary,
+      ['convert', protoDir, '--type', typeName, '--from', `-#format=${from}`, '--to', `-#format=${to}`],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const out: Buffer[] = [];
