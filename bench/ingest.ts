@@ -1,27 +1,29 @@
-// Ingest benchmark: OTLP/HTTP protobuf exports of 512 spans each into a running
-// `serve` (in this process), from 1 and from 8 concurrent clients; prints spans/s
-// acknowledged (every acknowledged span is committed in PostgreSQL).
+// Ingest benchmark: OTLP/HTTP protobuf exports of 512 spans (64 traces of 8
+// spans) each into `justanalytics serve` running as its own process, from 1 and
+// from 8 concurrent clients; prints spans/s acknowledged (every acknowledged
+// span is committed in PostgreSQL).
 //
 //   npm run bench                       embedded PostgreSQL in a temp dir
 //   DATABASE_URL=postgres://… npm run bench
 //   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { ExportTraceServiceRequest } from '@justanalytics/proto';
-import { pino } from 'pino';
-import { readConfig } from '../backend/src/config.ts';
-import { startServer } from '../backend/src/serve.ts';
 
 const spansPerRequest = 512;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
 function makeRequest(): Buffer {
   const now = BigInt(Date.now()) * 1_000_000n;
+  const traceIds = Array.from({ length: spansPerRequest / 8 }, () => randomBytes(16));
   const spans = Array.from({ length: spansPerRequest }, (_, i) => ({
-    traceId: randomBytes(16),
+    traceId: traceIds[Math.floor(i / 8)],
     spanId: randomBytes(8),
     parentSpanId: i % 8 === 0 ? undefined : randomBytes(8),
     name: `GET /api/items/{id}#${i % 20}`,
@@ -95,19 +97,35 @@ async function phase(clients: number, port: number, key: string, payloads: Buffe
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
-const config = { ...readConfig({}), dataDir, host: '127.0.0.1', otlpHttpPort: 0, otlpGrpcPort: 0, apiPort: 0 };
-const server = await startServer(config, pino({ level: 'warn' }));
+const server = spawn(
+  process.execPath,
+  [new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0'],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
 try {
-  const key = server.createdDefaultSite?.key;
+  // The first-run banner on stdout carries the key, the "serving" log line on stderr the port.
+  let key = '';
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    key ||= /ja_sk_[A-Za-z0-9_-]+/.exec(line)?.[0] ?? '';
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: server.stderr }).on('line', (line) => {
+      if (line.includes('justanalytics is serving')) resolve((JSON.parse(line) as { otlpHttpPort: number }).otlpHttpPort);
+    });
+    server.on('exit', () => reject(new Error('serve exited before it was ready')));
+  });
   if (!key) throw new Error('bench needs an empty database (it uses the default site key)');
   const payloads = Array.from({ length: 64 }, makeRequest);
-  console.log(`ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${config.databaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
-  await phase(2, server.otlpHttpPort, key, payloads.slice(0, 4)); // warm-up
+  console.log(
+    `ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,
+  );
+  await phase(2, port, key, payloads.slice(0, 4)); // warm-up
   for (const clients of [1, 8]) {
-    const result = await phase(clients, server.otlpHttpPort, key, payloads);
+    const result = await phase(clients, port, key, payloads);
     console.log(`${clients} client${clients > 1 ? 's' : ''}: ${result.spansPerSecond} spans/s${result.rejected ? `, ${result.rejected} requests not acknowledged` : ''}`);
   }
 } finally {
-  await server.shutdown();
+  server.kill('SIGTERM');
+  if (server.exitCode === null) await once(server, 'exit');
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -292,7 +292,7 @@ async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Log
       lifeline,
       'postgres-lifeline',
       postgres,
-      ...['-D', pgDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+      ...['-D', pgDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories=', '-c', 'logging_collector=off', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min', '-c', 'shared_buffers=256MB', '-c', 'wal_buffers=16MB'],
     ],
     // Detached: a Ctrl-C in the terminal reaches only us, so we can drain the
     // sink into a running database before stopping it ourselves.

@@ -17,6 +17,11 @@ export interface PostgresSinkOptions {
   logger: Logger;
   /** Most rows in one flush (one transaction). A single larger write is flushed alone. Default 10,000. */
   maxBatchRows?: number;
+  /**
+   * Flushes (transactions) under way at once. Two let one flush's COMMIT wait
+   * for the disk while the next one's COPY runs. Default 2.
+   */
+  maxConcurrentFlushes?: number;
   /** Rows queued or being written above which new writes are refused with SinkOverloadedError. Default 100,000. */
   maxQueuedRows?: number;
   /** Spans that started more than this many UTC days before today are rejected. Default 30. */
@@ -53,6 +58,7 @@ export class PostgresSink implements Sink {
   readonly #logger: Logger;
   readonly #maxBatchRows: number;
   readonly #maxQueuedRows: number;
+  readonly #maxConcurrentFlushes: number;
   readonly #retentionDays: number;
   readonly #futureDays: number;
   readonly #overloadedRetryAfter: number;
@@ -62,7 +68,8 @@ export class PostgresSink implements Sink {
   readonly #queue: PendingWrite[] = [];
   /** Rows queued plus rows in the flush under way. */
   #pendingRows = 0;
-  #flushing = false;
+  /** Flush loops running; each takes groups off the queue until it is empty. */
+  #flushers = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** One promise per accepted write, settled when the write is. */
@@ -78,6 +85,7 @@ export class PostgresSink implements Sink {
     this.#logger = options.logger;
     this.#maxBatchRows = positive(options.maxBatchRows ?? 10_000, 'maxBatchRows');
     this.#maxQueuedRows = positive(options.maxQueuedRows ?? 100_000, 'maxQueuedRows');
+    this.#maxConcurrentFlushes = positive(options.maxConcurrentFlushes ?? 2, 'maxConcurrentFlushes');
     this.#retentionDays = positive(options.retentionDays ?? 30, 'retentionDays');
     this.#futureDays = nonNegative(options.futureDays ?? 1, 'futureDays');
     this.#overloadedRetryAfter = options.overloadedRetryAfterSeconds ?? 2;
@@ -129,10 +137,15 @@ export class PostgresSink implements Sink {
   }
 
   #startFlushing(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
+    // A second loop only when the running ones are all busy with a flush: a
+    // write arriving while they wait for the next event-loop turn joins theirs.
+    if (this.#flushers >= this.#maxConcurrentFlushes || this.#flushers > this.#busyFlushers) return;
+    this.#flushers++;
     void this.#flushLoop();
   }
+
+  /** Flush loops inside a flush (as opposed to waiting to take their first group). */
+  #busyFlushers = 0;
 
   async #flushLoop(): Promise<void> {
     try {
@@ -140,6 +153,7 @@ export class PostgresSink implements Sink {
       await new Promise((resolve) => setImmediate(resolve));
       while (this.#queue.length > 0) {
         const group = this.#takeGroup();
+        this.#busyFlushers++;
         try {
           await this.#flushGroup(group);
         } catch (error) {
@@ -147,12 +161,13 @@ export class PostgresSink implements Sink {
           this.#logger.error({ err: error }, 'unexpected failure in the span store');
           for (const write of group) write.reject(new Error('storing the spans failed', { cause: error }));
         } finally {
+          this.#busyFlushers--;
           for (const write of group) this.#pendingRows -= write.spans.length;
         }
       }
     } finally {
       // No await between the last queue check and here, so no write can slip in unseen.
-      this.#flushing = false;
+      this.#flushers--;
     }
   }
 
