@@ -44,6 +44,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
     const upkeep = startPartitionUpkeep({ db: database.db, logger, retentionDays: config.retentionDays });
     stops.unshift(async () => upkeep.stop());
+    await upkeep.ready;
 
     const sink = new PostgresSink(database.pool, { logger, retentionDays: config.retentionDays, maxQueuedRows: config.maxQueuedRows });
     stops.unshift(() => sink.close());

@@ -148,7 +148,7 @@ t.test('invalid UTF-8 in protobuf strings is stored as U+FFFD', async (t) => {
 
 t.test('bad requests get their 4xx and the server keeps serving', async (t) => {
   const server = await startTestServer(t);
-  const post = (body: BodyInit, headers: Record<string, string>): Promise<Response> =>
+  const post = (body: string | Buffer, headers: Record<string, string>): Promise<Response> =>
     fetch(`${server.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, ...headers }, body });
   const cases: Array<[string, () => Promise<Response>, number]> = [
     ['garbage protobuf', () => post(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), { 'content-type': 'application/x-protobuf' }), 400],
