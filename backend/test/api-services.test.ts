@@ -2,43 +2,21 @@
 // app.inject: counts, time ranges (default: last 24 hours), URL-encoded service
 // names, 400s, and that a key of another site sees nothing.
 import t from 'tap';
-import { buildApiServer } from '../src/api/server.ts';
-import { ApiKeyResolver, createApiKey } from '../src/store/api-keys.ts';
-import { PostgresSink } from '../src/store/postgres-sink.ts';
-import { createSite } from '../src/store/sites.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 import { nanos, SECOND, spanRow } from './helpers/query-fixtures.ts';
+import { setUpApiTest } from './helpers/query-test-setup.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db } = handle;
-const sink = new PostgresSink(handle.pool, { logger: testLogger() });
-t.teardown(() => sink.close());
-const siteA = (await createSite(db, { name: 'a' })).id;
-const siteB = (await createSite(db, { name: 'b' })).id;
-const keyA = (await createApiKey(db, { siteId: siteA, scopes: ['read'] })).key;
-const keyB = (await createApiKey(db, { siteId: siteB, scopes: ['read'] })).key;
-const app = await buildApiServer({ db, keys: new ApiKeyResolver(db), logger: testLogger() });
-t.teardown(() => app.close());
-
-async function get(url: string, key = keyA): Promise<{ status: number; body: unknown }> {
-  const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
-  return { status: response.statusCode, body: response.json() };
-}
+const { siteA, siteB, keyB, write, get } = await setUpApiTest(t);
 
 const now = Date.now();
 const recent = nanos(new Date(now - 3_600_000));
 const dayAgo = nanos(new Date(now - 30 * 3_600_000));
-await sink.write({
-  signal: 'traces',
-  siteId: siteA,
-  rows: [
-    spanRow(siteA, { serviceName: 'shop/frontend', name: 'GET /', kind: 2, startTimeUnixNano: recent }),
-    spanRow(siteA, { serviceName: 'shop/frontend', name: 'GET /', kind: 2, statusCode: 2, startTimeUnixNano: recent + SECOND }),
-    spanRow(siteA, { serviceName: 'shop/frontend', name: 'POST /pay', kind: 3, startTimeUnixNano: recent + 2n * SECOND }),
-    spanRow(siteA, { serviceName: 'billing', name: 'invoice', kind: 1, startTimeUnixNano: dayAgo }),
-  ],
-});
-await sink.write({ signal: 'traces', siteId: siteB, rows: [spanRow(siteB, { serviceName: 'b-only', startTimeUnixNano: recent })] });
+await write(siteA, [
+  spanRow(siteA, { serviceName: 'shop/frontend', name: 'GET /', kind: 2, startTimeUnixNano: recent }),
+  spanRow(siteA, { serviceName: 'shop/frontend', name: 'GET /', kind: 2, statusCode: 2, startTimeUnixNano: recent + SECOND }),
+  spanRow(siteA, { serviceName: 'shop/frontend', name: 'POST /pay', kind: 3, startTimeUnixNano: recent + 2n * SECOND }),
+  spanRow(siteA, { serviceName: 'billing', name: 'invoice', kind: 1, startTimeUnixNano: dayAgo }),
+]);
+await write(siteB, [spanRow(siteB, { serviceName: 'b-only', startTimeUnixNano: recent })]);
 
 t.test('GET /services lists the last 24 hours by default', async (t) => {
   const { status, body } = await get('/api/v1/services');

@@ -2,36 +2,11 @@
 // the whole trace as OTLP/JSON after JSON serialization (awkward values intact),
 // search parameters (durations, times, attr.*, status, paging), their 400s, the
 // default time range, and that a key of another site sees nothing.
-import type { SpanRow } from '@justanalytics/collector';
 import t from 'tap';
-import { buildApiServer } from '../src/api/server.ts';
-import { ApiKeyResolver, createApiKey } from '../src/store/api-keys.ts';
-import { PostgresSink } from '../src/store/postgres-sink.ts';
-import { createSite } from '../src/store/sites.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 import { awkwardTrace, HOUR, MINUTE, MS, nanos, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
+import { setUpApiTest } from './helpers/query-test-setup.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db } = handle;
-const sink = new PostgresSink(handle.pool, { logger: testLogger() });
-t.teardown(() => sink.close());
-const siteA = (await createSite(db, { name: 'a' })).id;
-const siteB = (await createSite(db, { name: 'b' })).id;
-const keyA = (await createApiKey(db, { siteId: siteA, scopes: ['read'] })).key;
-const keyB = (await createApiKey(db, { siteId: siteB, scopes: ['ingest', 'read'] })).key;
-
-const app = await buildApiServer({ db, keys: new ApiKeyResolver(db), logger: testLogger() });
-t.teardown(() => app.close());
-
-async function write(siteId: string, rows: SpanRow[]): Promise<void> {
-  const result = await sink.write({ signal: 'traces', siteId, rows });
-  if (result.rejected !== 0) throw new Error(`rows rejected: ${result.message}`);
-}
-
-async function get(url: string, key = keyA): Promise<{ status: number; body: unknown; raw: string }> {
-  const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
-  return { status: response.statusCode, body: response.json(), raw: response.body };
-}
+const { siteA, siteB, keyA, keyB, write, get } = await setUpApiTest(t);
 
 const now = Date.now();
 const awkward = awkwardTrace(siteA, new Date(now - 10 * 60_000));

@@ -2,40 +2,25 @@
 // error counts in a time range, operations per kind, and site isolation.
 import t from 'tap';
 import { listOperations, listServices } from '../src/query/services.ts';
-import { PostgresSink } from '../src/store/postgres-sink.ts';
-import { createSite } from '../src/store/sites.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 import { MINUTE, MS, nanos, SECOND, spanRow } from './helpers/query-fixtures.ts';
+import { setUpQueryTest } from './helpers/query-test-setup.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db } = handle;
-const sink = new PostgresSink(handle.pool, { logger: testLogger() });
-t.teardown(() => sink.close());
-const siteA = (await createSite(db, { name: 'a' })).id;
-const siteB = (await createSite(db, { name: 'b' })).id;
+const { db, siteA, siteB, write } = await setUpQueryTest(t);
 
 const base = nanos(new Date(Date.now() - 30 * 60_000));
 const range = { start: new Date(Number((base - 10n * MINUTE) / MS)), end: new Date(Number((base + 10n * MINUTE) / MS)) };
 
-await sink.write({
-  signal: 'traces',
-  siteId: siteA,
-  rows: [
-    spanRow(siteA, { serviceName: 'checkout', name: 'GET /cart', kind: 2, startTimeUnixNano: base }),
-    spanRow(siteA, { serviceName: 'checkout', name: 'GET /cart', kind: 2, statusCode: 2, startTimeUnixNano: base + SECOND }),
-    spanRow(siteA, { serviceName: 'checkout', name: 'GET /cart', kind: 3, startTimeUnixNano: base + 2n * SECOND }),
-    spanRow(siteA, { serviceName: 'checkout', name: 'SELECT cart', kind: 3, statusCode: 1, startTimeUnixNano: base + 3n * SECOND }),
-    spanRow(siteA, { serviceName: 'auth', name: 'verify', kind: 1, statusCode: 2, startTimeUnixNano: base + 4n * SECOND }),
-    // Outside the range.
-    spanRow(siteA, { serviceName: 'old', name: 'gone', startTimeUnixNano: base - 20n * MINUTE }),
-    spanRow(siteA, { serviceName: 'checkout', name: 'later', startTimeUnixNano: base + 20n * MINUTE }),
-  ],
-});
-await sink.write({
-  signal: 'traces',
-  siteId: siteB,
-  rows: [spanRow(siteB, { serviceName: 'other-site', name: 'GET /cart', startTimeUnixNano: base })],
-});
+await write(siteA, [
+  spanRow(siteA, { serviceName: 'checkout', name: 'GET /cart', kind: 2, startTimeUnixNano: base }),
+  spanRow(siteA, { serviceName: 'checkout', name: 'GET /cart', kind: 2, statusCode: 2, startTimeUnixNano: base + SECOND }),
+  spanRow(siteA, { serviceName: 'checkout', name: 'GET /cart', kind: 3, startTimeUnixNano: base + 2n * SECOND }),
+  spanRow(siteA, { serviceName: 'checkout', name: 'SELECT cart', kind: 3, statusCode: 1, startTimeUnixNano: base + 3n * SECOND }),
+  spanRow(siteA, { serviceName: 'auth', name: 'verify', kind: 1, statusCode: 2, startTimeUnixNano: base + 4n * SECOND }),
+  // Outside the range.
+  spanRow(siteA, { serviceName: 'old', name: 'gone', startTimeUnixNano: base - 20n * MINUTE }),
+  spanRow(siteA, { serviceName: 'checkout', name: 'later', startTimeUnixNano: base + 20n * MINUTE }),
+]);
+await write(siteB, [spanRow(siteB, { serviceName: 'other-site', name: 'GET /cart', startTimeUnixNano: base })]);
 
 t.test('services with span and error counts, by name', async (t) => {
   t.strictSame(await listServices(db, siteA, range), [

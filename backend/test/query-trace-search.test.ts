@@ -6,25 +6,14 @@ import type { SpanRow } from '@justanalytics/collector';
 import t from 'tap';
 import { InvalidCursorError } from '../src/query/trace-cursor.ts';
 import { searchTraces, type TraceSearch } from '../src/query/trace-search.ts';
-import { PostgresSink } from '../src/store/postgres-sink.ts';
 import { createSite } from '../src/store/sites.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 import { MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanRow } from './helpers/query-fixtures.ts';
+import { setUpQueryTest } from './helpers/query-test-setup.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db } = handle;
-const sink = new PostgresSink(handle.pool, { logger: testLogger() });
-t.teardown(() => sink.close());
-const siteA = (await createSite(db, { name: 'a' })).id;
-const siteB = (await createSite(db, { name: 'b' })).id;
+const { db, siteA, siteB, write } = await setUpQueryTest(t);
 
 const base = nanos(new Date(Date.now() - 30 * 60_000));
 const window = { start: new Date(Number((base - 10n * MINUTE) / MS)), end: new Date(Number((base + 10n * MINUTE) / MS)) };
-
-async function write(siteId: string, rows: SpanRow[]): Promise<void> {
-  const result = await sink.write({ signal: 'traces', siteId, rows });
-  if (result.rejected !== 0) throw new Error(`rows rejected: ${result.message}`);
-}
 
 // T1 < T2 < T3 < T4 by start time.
 const t1 = newTraceId();

@@ -3,17 +3,10 @@
 // resource and scope, de-duplicated, across midnight, and only for their site.
 import t from 'tap';
 import { getTrace } from '../src/query/traces.ts';
-import { PostgresSink } from '../src/store/postgres-sink.ts';
-import { createSite } from '../src/store/sites.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 import { awkwardTrace, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
+import { setUpQueryTest } from './helpers/query-test-setup.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db } = handle;
-const sink = new PostgresSink(handle.pool, { logger: testLogger() });
-t.teardown(() => sink.close());
-const siteA = (await createSite(db, { name: 'a' })).id;
-const siteB = (await createSite(db, { name: 'b' })).id;
+const { db, siteA, siteB, write } = await setUpQueryTest(t);
 const now = new Date();
 
 t.test('a trace comes back whole, as OTLP/JSON, grouped by resource and scope', async (t) => {
@@ -21,8 +14,8 @@ t.test('a trace comes back whole, as OTLP/JSON, grouped by resource and scope', 
   const [root, internal, client] = rows;
   if (!root || !internal || !client) throw new Error('fixture');
   // Out of order, and the root written twice as an exporter retry would.
-  await sink.write({ signal: 'traces', siteId: siteA, rows: [client, root] });
-  await sink.write({ signal: 'traces', siteId: siteA, rows: [internal, root] });
+  await write(siteA, [client, root]);
+  await write(siteA, [internal, root]);
 
   const trace = await getTrace(db, siteA, traceId.toString('hex'));
   t.strictSame(trace, {
@@ -55,7 +48,7 @@ t.test('a trace comes back whole, as OTLP/JSON, grouped by resource and scope', 
 
 t.test('a trace is visible to its own site only', async (t) => {
   const { traceId, rows } = awkwardTrace(siteA, new Date(now.getTime() - 300_000));
-  await sink.write({ signal: 'traces', siteId: siteA, rows });
+  await write(siteA, rows);
   t.not(await getTrace(db, siteA, traceId.toString('hex')), null);
   t.equal(await getTrace(db, siteB, traceId.toString('hex')), null);
 });
@@ -72,7 +65,7 @@ t.test('a trace that crosses midnight UTC comes back whole', async (t) => {
   const rootId = newSpanId();
   const root = spanRow(siteA, { traceId, spanId: rootId, startTimeUnixNano: nanos(midnight) - 2n * SECOND, endTimeUnixNano: nanos(midnight) + 5n * SECOND });
   const late = spanRow(siteA, { traceId, parentSpanId: rootId, name: 'after midnight', startTimeUnixNano: nanos(midnight) + SECOND, endTimeUnixNano: nanos(midnight) + 2n * SECOND });
-  await sink.write({ signal: 'traces', siteId: siteA, rows: [late, root] });
+  await write(siteA, [late, root]);
   const trace = await getTrace(db, siteA, traceId.toString('hex'));
   t.strictSame(trace?.resourceSpans[0]?.scopeSpans[0]?.spans, [spanJson(root), spanJson(late)]);
 });
@@ -83,7 +76,7 @@ t.test('spans are ordered by start time, then span ID', async (t) => {
   const a = spanRow(siteA, { traceId, spanId: Buffer.from('0000000000000002', 'hex'), startTimeUnixNano: start + 1n });
   const b = spanRow(siteA, { traceId, spanId: Buffer.from('0000000000000001', 'hex'), startTimeUnixNano: start + 1n });
   const c = spanRow(siteA, { traceId, spanId: Buffer.from('ff00000000000000', 'hex'), startTimeUnixNano: start });
-  await sink.write({ signal: 'traces', siteId: siteA, rows: [a, b, c] });
+  await write(siteA, [a, b, c]);
   const spans = (await getTrace(db, siteA, traceId.toString('hex')))?.resourceSpans[0]?.scopeSpans[0]?.spans;
   t.strictSame(spans?.map((s) => s.spanId), ['ff00000000000000', '0000000000000001', '0000000000000002']);
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import cors from '@fastify/cors';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
@@ -129,7 +129,12 @@ export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Prom
     genReqId: () => randomUUID(),
     // Never trust X-Forwarded-For & co: addresses are not used or logged.
     trustProxy: false,
+    // Exporters send many requests a second: one debug line each (below), not two info lines.
+    logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
   await app.register(otlpHttpPlugin, pluginOptions);
   await app.ready();
   return app;
