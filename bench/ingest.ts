@@ -7,59 +7,16 @@
 //   DATABASE_URL=postgres://… npm run bench
 //   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ExportTraceServiceRequest } from '@justanalytics/proto';
+import { sampleTraceRequest } from './sample-spans.ts';
 
 const spansPerRequest = 512;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-
-function makeRequest(): Buffer {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const traceIds = Array.from({ length: spansPerRequest / 8 }, () => randomBytes(16));
-  const spans = Array.from({ length: spansPerRequest }, (_, i) => ({
-    traceId: traceIds[Math.floor(i / 8)],
-    spanId: randomBytes(8),
-    parentSpanId: i % 8 === 0 ? undefined : randomBytes(8),
-    name: `GET /api/items/{id}#${i % 20}`,
-    kind: 2,
-    startTimeUnixNano: (now - 3_000_000n).toString(),
-    endTimeUnixNano: now.toString(),
-    attributes: [
-      { key: 'http.request.method', value: { stringValue: 'GET' } },
-      { key: 'http.route', value: { stringValue: `/api/items/{id}` } },
-      { key: 'http.response.status_code', value: { intValue: 200 } },
-      { key: 'url.path', value: { stringValue: `/api/items/${i}` } },
-      { key: 'server.address', value: { stringValue: 'shop.internal' } },
-      { key: 'network.peer.port', value: { intValue: 40000 + i } },
-      { key: 'user_agent.original', value: { stringValue: 'Mozilla/5.0 (X11; Linux x86_64) bench' } },
-      { key: 'retry', value: { boolValue: false } },
-      { key: 'ratio', value: { doubleValue: i / 7 } },
-      { key: 'tenant', value: { stringValue: 'acme' } },
-    ],
-    status: { code: i % 50 === 0 ? 2 : 0 },
-  }));
-  const message = ExportTraceServiceRequest.fromObject({
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [
-            { key: 'service.name', value: { stringValue: 'shop-api' } },
-            { key: 'service.version', value: { stringValue: '1.4.2' } },
-            { key: 'host.name', value: { stringValue: 'bench-host' } },
-          ],
-        },
-        scopeSpans: [{ scope: { name: '@opentelemetry/instrumentation-http', version: '0.201.0' }, spans }],
-      },
-    ],
-  });
-  return Buffer.from(ExportTraceServiceRequest.encode(message).finish());
-}
 
 function post(agent: Agent, port: number, key: string, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -115,7 +72,7 @@ try {
     server.on('exit', () => reject(new Error('serve exited before it was ready')));
   });
   if (!key) throw new Error('bench needs an empty database (it uses the default site key)');
-  const payloads = Array.from({ length: 64 }, makeRequest);
+  const payloads = Array.from({ length: 64 }, () => sampleTraceRequest(spansPerRequest));
   console.log(
     `ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,
   );

@@ -6,14 +6,13 @@
 // and refuses new ones.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
-import type { Client, ServiceError } from '@grpc/grpc-js';
 import t from 'tap';
 import type { Test } from 'tap';
 import { createCollector } from '../src/receivers/collector.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import type { RowBatch, Sink, WriteResult } from '../src/sink/sink.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, silentLogger } from './helpers/fixtures.ts';
+import { traceExportClient } from './helpers/grpc-client.ts';
 
 const base = { keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0 };
 const body = JSON.stringify(jsonRequest([jsonSpan()]));
@@ -167,34 +166,15 @@ t.test('shutdown waits for a running gRPC export', async (t) => {
   const sink = new GatedSink();
   const collector = createCollector({ ...base, sink });
   const { grpcPort } = await collector.start();
-  const identity = (buffer: Buffer): Buffer => buffer;
-  const Client = makeGenericClientConstructor(
-    {
-      export: {
-        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
-    'TraceService',
-  );
-  const client = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure()) as unknown as Client & {
-    export(request: Buffer, metadata: Metadata, callback: (error: ServiceError | null) => void): void;
-  };
+  const client = traceExportClient(grpcPort);
   t.teardown(() => client.close());
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${INGEST_KEY}`);
-  const exporting = new Promise<ServiceError | null>((resolve) => client.export(protobufRequest(jsonRequest([jsonSpan()])), metadata, resolve));
+  const exporting = client.export(protobufRequest(jsonRequest([jsonSpan()])));
   await sink.entered();
 
   const stopping = collector.shutdown();
   t.notOk(await settled(stopping), 'shutdown waits while the write is pending');
   sink.release();
-  t.equal(await exporting, null, 'the running export is acknowledged');
+  t.equal((await exporting).error, null, 'the running export is acknowledged');
   await stopping;
   t.equal(sink.written.length, 1);
 });

@@ -27,6 +27,21 @@ const attributes = [
   { key: 'http.response.status_code', value: { intValue: '404' } },
 ];
 
+// Events and links are stored as OTLP/JSON, so they reach the row as sent.
+const events = [
+  { timeUnixNano: '1700000000123456790', name: 'exception', attributes: [{ key: 'exception.message', value: { stringValue: 'boom' } }], droppedAttributesCount: 1 },
+];
+const links = [
+  {
+    traceId: '0102030405060708090a0b0c0d0e0f10',
+    spanId: '0102030405060708',
+    traceState: 'l=1',
+    attributes: [{ key: 'link.kind', value: { stringValue: 'follows' } }],
+    droppedAttributesCount: 3,
+    flags: 0x101,
+  },
+];
+
 const richSpan = jsonSpan({
   parentSpanId: PARENT_SPAN_ID_HEX,
   traceState: 'vendor=value,other=1',
@@ -36,20 +51,9 @@ const richSpan = jsonSpan({
   endTimeUnixNano: '9223372036854775807',
   attributes,
   droppedAttributesCount: 7,
-  events: [
-    { timeUnixNano: '1700000000123456790', name: 'exception', attributes: [{ key: 'exception.message', value: { stringValue: 'boom' } }], droppedAttributesCount: 1 },
-  ],
+  events,
   droppedEventsCount: 2,
-  links: [
-    {
-      traceId: '0102030405060708090a0b0c0d0e0f10',
-      spanId: '0102030405060708',
-      traceState: 'l=1',
-      attributes: [{ key: 'link.kind', value: { stringValue: 'follows' } }],
-      droppedAttributesCount: 3,
-      flags: 0x101,
-    },
-  ],
+  links,
   droppedLinksCount: 4,
   status: { code: 2, message: 'it failed' },
 });
@@ -89,20 +93,9 @@ const expectedRow: SpanRow = {
     kv.key === 'bytes' ? kv : kv.key === 'double' ? { key: 'double', value: { doubleValue: 3.25 } } : kv,
   ) as SpanRow['attributes'],
   droppedAttributesCount: 7,
-  events: [
-    { timeUnixNano: '1700000000123456790', name: 'exception', attributes: [{ key: 'exception.message', value: { stringValue: 'boom' } }], droppedAttributesCount: 1 },
-  ],
+  events,
   droppedEventsCount: 2,
-  links: [
-    {
-      traceId: '0102030405060708090a0b0c0d0e0f10',
-      spanId: '0102030405060708',
-      traceState: 'l=1',
-      attributes: [{ key: 'link.kind', value: { stringValue: 'follows' } }],
-      droppedAttributesCount: 3,
-      flags: 0x101,
-    },
-  ],
+  links,
   droppedLinksCount: 4,
   resource: {
     attributes: [

@@ -3,8 +3,8 @@
 // success, and the same status mapping as HTTP (UNAUTHENTICATED,
 // PERMISSION_DENIED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE) with a
 // google.rpc.Status carrying RetryInfo when the client may retry.
-import { credentials, makeGenericClientConstructor, Metadata, status as GrpcCode } from '@grpc/grpc-js';
-import type { Client, ServiceError } from '@grpc/grpc-js';
+import { status as GrpcCode } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { ExportTraceServiceResponse, RpcStatus } from '@justanalytics/proto';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -13,42 +13,19 @@ import type { OtlpGrpcOptions } from '../src/receivers/otlp-grpc.ts';
 import { ErrorSink } from '../src/sink/error-sink.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import { SinkOverloadedError, SinkUnavailableError } from '../src/sink/sink.ts';
-import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID, silentLogger } from './helpers/fixtures.ts';
-
-const identity = (buffer: Buffer): Buffer => buffer;
-const TraceServiceClient = makeGenericClientConstructor(
-  {
-    export: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
-  'TraceService',
-);
-
-type ExportClient = Client & { export(request: Buffer, metadata: Metadata, callback: (error: ServiceError | null, response?: Buffer) => void): void };
+import { jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID, silentLogger } from './helpers/fixtures.ts';
+import { traceExportClient } from './helpers/grpc-client.ts';
 
 async function serve(t: Test, options: Partial<OtlpGrpcOptions> = {}, gzip = false) {
   const sink = options.sink instanceof MemorySink ? options.sink : new MemorySink();
   const server = createOtlpGrpcServer({ keys, logger: silentLogger, ...options, sink: options.sink ?? sink });
   const port = await server.listen('127.0.0.1', 0);
-  const client = new TraceServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), gzip ? { 'grpc.default_compression_algorithm': 2 } : {}) as unknown as ExportClient;
+  const client = traceExportClient(port, { gzip });
   t.teardown(async () => {
     client.close();
     await server.close();
   });
-  const call = (body: Buffer, key: string | null = INGEST_KEY) =>
-    new Promise<{ error: ServiceError | null; response?: Buffer }>((resolve) => {
-      const metadata = new Metadata();
-      if (key !== null) metadata.set('authorization', `Bearer ${key}`);
-      client.export(body, metadata, (error, response) => resolve({ error, response }));
-    });
-  return { sink, call };
+  return { sink, call: client.export };
 }
 
 const body = protobufRequest(jsonRequest([jsonSpan({ name: 'one' }), jsonSpan({ name: 'two', spanId: '3333333333333333' })]));

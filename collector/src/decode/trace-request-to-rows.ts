@@ -1,5 +1,5 @@
 import { int64ToBigInt, int64ToString } from '@justanalytics/proto';
-import type { IExportTraceServiceRequest, IInstrumentationScope, IResource, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
+import type { IExportTraceServiceRequest, IInstrumentationScope, IKeyValue, IResource, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
 import type { ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../rows/otlp-json.ts';
 import type { SpanRow } from '../rows/span-row.ts';
 import { keyValuesToJson } from './any-value.ts';
@@ -94,28 +94,25 @@ function spanToRow(span: ISpan, shared: SharedColumns, startTimeUnixNano: bigint
   };
 }
 
+/** Attributes with their dropped count, as resources, scopes, events and links all carry them. */
+type AttributesJson = Pick<ResourceJson, 'attributes' | 'droppedAttributesCount'>;
+
+function attributesToJson(item: { attributes: readonly IKeyValue[]; droppedAttributesCount: number }): AttributesJson {
+  return { attributes: keyValuesToJson(item.attributes), droppedAttributesCount: item.droppedAttributesCount };
+}
+
 function resourceToJson(resource: IResource | null): ResourceJson {
   if (resource === null) return { attributes: [], droppedAttributesCount: 0 };
-  return { attributes: keyValuesToJson(resource.attributes), droppedAttributesCount: resource.droppedAttributesCount };
+  return attributesToJson(resource);
 }
 
 function scopeToJson(scope: IInstrumentationScope | null): ScopeJson {
   if (scope === null) return { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-  return {
-    name: sanitizeString(scope.name),
-    version: sanitizeString(scope.version),
-    attributes: keyValuesToJson(scope.attributes),
-    droppedAttributesCount: scope.droppedAttributesCount,
-  };
+  return { name: sanitizeString(scope.name), version: sanitizeString(scope.version), ...attributesToJson(scope) };
 }
 
 function eventToJson(event: ISpanEvent): SpanEventJson {
-  return {
-    timeUnixNano: int64ToString(event.timeUnixNano),
-    name: sanitizeString(event.name),
-    attributes: keyValuesToJson(event.attributes),
-    droppedAttributesCount: event.droppedAttributesCount,
-  };
+  return { timeUnixNano: int64ToString(event.timeUnixNano), name: sanitizeString(event.name), ...attributesToJson(event) };
 }
 
 function linkToJson(link: ISpanLink): SpanLinkJson {
@@ -123,8 +120,7 @@ function linkToJson(link: ISpanLink): SpanLinkJson {
     traceId: bytesToHex(link.traceId),
     spanId: bytesToHex(link.spanId),
     traceState: sanitizeString(link.traceState),
-    attributes: keyValuesToJson(link.attributes),
-    droppedAttributesCount: link.droppedAttributesCount,
+    ...attributesToJson(link),
     flags: link.flags,
   };
 }
