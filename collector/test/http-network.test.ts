@@ -1,7 +1,8 @@
 // Covers OTLP/HTTP over real sockets: a gzip bomb (tiny on the wire, 2 GiB
 // inflated) answered 413 while the process's memory stays far below the
 // bomb's size; oversized bodies with and without Content-Length answered
-// 413; the server keeps serving afterwards.
+// 413; the server keeps serving afterwards; a request refused unread closes
+// its connection.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
@@ -79,4 +80,19 @@ t.test('an oversized chunked body, without a Content-Length', async (t) => {
   });
   t.equal(status, 413);
   t.equal((await fetch(url, { method: 'POST', headers, body: goodBody })).status, 200);
+});
+
+t.test('a request refused before its body is read closes its connection', async (t) => {
+  const { app, url } = await listening(16 * MiB);
+  t.teardown(() => app.close());
+  // Left open, such a connection is neither reusable nor idle, and would hold
+  // up shutdown until the keep-alive timeout.
+  const response = await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer ja_sk_unknown' }, body: goodBody });
+  t.equal(response.status, 401);
+  t.equal(response.headers.get('connection'), 'close');
+  await response.arrayBuffer();
+  const ok = await fetch(url, { method: 'POST', headers, body: goodBody });
+  t.equal(ok.status, 200);
+  t.not(ok.headers.get('connection'), 'close', 'a request whose body was read keeps its connection');
+  await ok.arrayBuffer();
 });

@@ -153,8 +153,10 @@ function sendError(reply: FastifyReply, error: ReceiverError, encoding: OtlpEnco
   const retryAfter = retryAfterHeaderOf(error);
   if (retryAfter !== null) reply.header('retry-after', retryAfter);
   if (error.kind === 'method_not_allowed') reply.header('allow', 'POST');
-  // The unread rest of an oversized body is not worth a kept-alive connection.
-  if (error.kind === 'too_large') reply.header('connection', 'close');
+  // A request refused before its body was read (a bad key, an oversized body)
+  // leaves the connection mid-request: it could neither serve the next request
+  // nor count as idle at shutdown, so it is closed rather than kept alive.
+  if (!reply.request.raw.complete) reply.header('connection', 'close');
   reply.send(encodeRpcStatus(error, encoding));
 }
 
