@@ -11,6 +11,8 @@ export interface Config {
   apiPort: number;
   /** Largest accepted OTLP request, after decompression. */
   maxRequestBytes: number;
+  /** Memory budget of the OTLP requests in flight (bodies and decoded rows) before receivers answer 429. */
+  maxInFlightBytes: number;
   /** Origins allowed to send OTLP/HTTP from a browser; empty means none. */
   corsOrigins: string[];
   /** Days of spans kept; older partitions are dropped. */
@@ -41,6 +43,7 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     otlpGrpcPort: port(pick('otlp-grpc-port', 'JUSTANALYTICS_OTLP_GRPC_PORT'), 4317, 'OTLP/gRPC port'),
     apiPort: port(pick('api-port', 'JUSTANALYTICS_API_PORT'), 8080, 'API port'),
     maxRequestBytes: positiveInt(pick(null, 'JUSTANALYTICS_MAX_REQUEST_BYTES'), 64 * 1024 * 1024, 'JUSTANALYTICS_MAX_REQUEST_BYTES'),
+    maxInFlightBytes: positiveInt(pick(null, 'JUSTANALYTICS_MAX_INFLIGHT_BYTES'), 256 * 1024 * 1024, 'JUSTANALYTICS_MAX_INFLIGHT_BYTES'),
     corsOrigins: (pick(null, 'JUSTANALYTICS_CORS_ORIGINS') ?? '')
       .split(',')
       .map((origin) => origin.trim())

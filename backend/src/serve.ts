@@ -58,6 +58,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       httpPort: config.otlpHttpPort,
       grpcPort: config.otlpGrpcPort,
       maxRequestBytes: config.maxRequestBytes,
+      maxInFlightBytes: config.maxInFlightBytes,
       corsOrigins: config.corsOrigins,
     });
     stops.unshift(() => collector.shutdown());

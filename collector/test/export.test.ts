@@ -15,6 +15,7 @@ import { ReceiverError } from '../src/receivers/errors.ts';
 import { exportSignal } from '../src/receivers/export.ts';
 import type { ExportCall, ExportContext } from '../src/receivers/export.ts';
 import { InFlight } from '../src/receivers/in-flight.ts';
+import { MemoryBudget } from '../src/receivers/memory-budget.ts';
 import { tracesSignal } from '../src/receivers/traces-signal.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID } from './helpers/fixtures.ts';
 
@@ -36,7 +37,7 @@ function call(overrides: Partial<ExportCall> & { body?: string }): ExportCall & 
   };
 }
 
-const contextWith = (sink: ExportContext['sink']): ExportContext => ({ sink, keys, inFlight: new InFlight() });
+const contextWith = (sink: ExportContext['sink']): ExportContext => ({ sink, keys, inFlight: new InFlight(), memoryBudget: new MemoryBudget(1024 * 1024) });
 
 async function receiverError(promise: Promise<unknown>): Promise<ReceiverError> {
   try {

@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
 import type { Sink } from '../sink/sink.ts';
-import { DEFAULT_GRPC_PORT, DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
+import { DEFAULT_GRPC_PORT, DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
 import { InFlight } from './in-flight.ts';
+import { MemoryBudget } from './memory-budget.ts';
 import { createOtlpGrpcServer } from './otlp-grpc.ts';
 import { createOtlpHttpServer } from './otlp-http.ts';
 
@@ -19,6 +20,12 @@ export interface CollectorOptions {
   grpcPort?: number;
   /** Largest request, as received and after decompression. Default 64 MiB. */
   maxRequestBytes?: number;
+  /**
+   * Memory budget of the requests in flight on both receivers together: their
+   * bodies and decoded rows. Past it, requests are refused as overloaded
+   * (HTTP 429, gRPC RESOURCE_EXHAUSTED, retryable). Default 256 MiB.
+   */
+  maxInFlightBytes?: number;
   /** Browser origins allowed on OTLP/HTTP; '*' allows any. Default: none. */
   corsOrigins?: readonly string[];
 }
@@ -50,15 +57,21 @@ export function createCollector(options: CollectorOptions): Collector {
     httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
     grpcPort: options.grpcPort ?? DEFAULT_GRPC_PORT,
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    maxInFlightBytes: options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
     corsOrigins: options.corsOrigins ?? [],
   };
   for (const name of ['httpPort', 'grpcPort'] as const) {
     const port = settings[name];
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`collector: options.${name} must be a port number, got ${String(port)}`);
   }
+  if (!Number.isSafeInteger(settings.maxInFlightBytes) || settings.maxInFlightBytes <= 0) {
+    throw new TypeError(`collector: options.maxInFlightBytes must be a positive integer, got ${String(settings.maxInFlightBytes)}`);
+  }
   const logger = options.logger;
   const inFlight = new InFlight();
-  const receivers = { sink: options.sink, keys: options.keys, inFlight, maxRequestBytes: settings.maxRequestBytes };
+  // One budget for both receivers: they share the process's memory.
+  const memoryBudget = new MemoryBudget(settings.maxInFlightBytes);
+  const receivers = { sink: options.sink, keys: options.keys, inFlight, memoryBudget, maxRequestBytes: settings.maxRequestBytes };
   // Closers of what has started, most recent first.
   const stops: (() => Promise<void>)[] = [];
   let starting: Promise<CollectorPorts> | null = null;

@@ -9,6 +9,8 @@ import type { ReceiverError } from './errors.ts';
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
 import { InFlight } from './in-flight.ts';
+import { memoryBudgetOf } from './memory-budget.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 import { DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
 import type { SignalDescriptor } from './signal.ts';
 import { tracesSignal } from './traces-signal.ts';
@@ -21,6 +23,10 @@ export interface OtlpGrpcOptions {
   inFlight?: InFlight;
   /** Largest message, after decompression (grpc-js enforces it). Default 64 MiB. */
   maxRequestBytes?: number;
+  /** Memory budget of the requests in flight (messages and decoded rows); past it, RESOURCE_EXHAUSTED with RetryInfo. Default 256 MiB. */
+  maxInFlightBytes?: number;
+  /** The budget itself, to share one with the HTTP receiver (instead of maxInFlightBytes). Default: a new one. */
+  memoryBudget?: MemoryBudget;
   /** Signals served. Default: traces. */
   signals?: readonly SignalDescriptor[];
 }
@@ -43,7 +49,12 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
   if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
     throw new TypeError(`otlp-grpc: options.maxRequestBytes must be a positive integer, got ${String(options.maxRequestBytes)}`);
   }
-  const context: ExportContext = { sink: options.sink, keys: options.keys, inFlight: options.inFlight ?? new InFlight() };
+  const context: ExportContext = {
+    sink: options.sink,
+    keys: options.keys,
+    inFlight: options.inFlight ?? new InFlight(),
+    memoryBudget: memoryBudgetOf(options, 'otlp-grpc'),
+  };
   const logger = options.logger.child({ receiver: 'otlp-grpc' });
   const server = new Server({ 'grpc.max_receive_message_length': maxRequestBytes });
 
@@ -55,6 +66,7 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
           authorization: firstString(call.metadata.get('authorization')),
           encoding: 'protobuf',
           log,
+          // grpc-js hands over whole messages: exportSignal reserves their size.
           readBody: async () => call.request,
         }).then(
           (response) => callback(null, response),

@@ -12,6 +12,8 @@ import { classifyError, encodeRpcStatus, httpStatusOf, ReceiverError, retryAfter
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
 import { InFlight } from './in-flight.ts';
+import { memoryBudgetOf } from './memory-budget.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 import { parseContentEncoding, readBody } from './read-body.ts';
 import type { SignalDescriptor } from './signal.ts';
 import { tracesSignal } from './traces-signal.ts';
@@ -23,6 +25,10 @@ export interface OtlpHttpOptions {
   inFlight?: InFlight;
   /** Largest request body, counted both as received and after decompression. Default 64 MiB. */
   maxRequestBytes?: number;
+  /** Memory budget of the requests in flight (bodies and decoded rows); past it, 429. Default 256 MiB. */
+  maxInFlightBytes?: number;
+  /** The budget itself, to share one with the gRPC receiver (instead of maxInFlightBytes). Default: a new one. */
+  memoryBudget?: MemoryBudget;
   /** Origins allowed to send from browsers; '*' allows any. Default: none (no CORS headers). */
   corsOrigins?: readonly string[];
   /** Signals served. Default: traces. */
@@ -44,7 +50,7 @@ const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
  */
 export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, options) => {
   const settings = validateOptions(options);
-  const context: ExportContext = { sink: settings.sink, keys: settings.keys, inFlight: settings.inFlight };
+  const context: ExportContext = { sink: settings.sink, keys: settings.keys, inFlight: settings.inFlight, memoryBudget: settings.memoryBudget };
 
   if (settings.corsOrigins.length > 0) {
     await app.register(cors, {
@@ -94,12 +100,12 @@ export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
         authorization: singleHeader(request.headers.authorization),
         encoding,
         log: request.log,
-        readBody: async () => {
+        readBody: async (reserve) => {
           const declared = Number(request.headers['content-length']);
           if (declared > settings.maxRequestBytes) {
             throw new ReceiverError('too_large', `request body exceeds the limit of ${settings.maxRequestBytes} bytes`);
           }
-          return readBody(bodyStream(request), contentEncoding, settings.maxRequestBytes);
+          return readBody(bodyStream(request), contentEncoding, settings.maxRequestBytes, reserve);
         },
       });
       return reply.code(200).header('content-type', CONTENT_TYPES[encoding]).send(response);
@@ -192,6 +198,7 @@ interface Settings {
   keys: KeyResolver;
   inFlight: InFlight;
   maxRequestBytes: number;
+  memoryBudget: MemoryBudget;
   corsOrigins: readonly string[];
   signals: readonly SignalDescriptor[];
 }
@@ -203,6 +210,7 @@ function validateOptions(options: OtlpHttpOptions): Settings {
   if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
     throw new TypeError(`otlp-http: options.maxRequestBytes must be a positive integer, got ${String(options.maxRequestBytes)}`);
   }
+  const memoryBudget = memoryBudgetOf(options, 'otlp-http');
   const corsOrigins = options.corsOrigins ?? [];
   if (!Array.isArray(corsOrigins)) throw new TypeError('otlp-http: options.corsOrigins must be an array of origins');
   for (const origin of corsOrigins) {
@@ -212,7 +220,7 @@ function validateOptions(options: OtlpHttpOptions): Settings {
   }
   const signals = options.signals ?? [tracesSignal];
   if (signals.length === 0) throw new TypeError('otlp-http: options.signals must not be empty');
-  return { sink: options.sink, keys: options.keys, inFlight: options.inFlight ?? new InFlight(), maxRequestBytes, corsOrigins, signals };
+  return { sink: options.sink, keys: options.keys, inFlight: options.inFlight ?? new InFlight(), maxRequestBytes, memoryBudget, corsOrigins, signals };
 }
 
 function isOrigin(value: unknown): boolean {

@@ -1,6 +1,6 @@
 import type { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import { ReceiverError } from './errors.ts';
+import { classifyError, ReceiverError } from './errors.ts';
 
 export type ContentEncoding = 'identity' | 'gzip' | 'deflate' | 'zstd';
 
@@ -28,10 +28,13 @@ export function parseContentEncoding(header: string | undefined): ContentEncodin
  * Reads a request body, inflating it as it streams in, and refuses it with
  * `too_large` as soon as either the bytes received or the bytes inflated pass
  * `maxBytes`: a gzip bomb costs at most `maxBytes` of memory, never its
- * inflated size. The source is never destroyed (that would kill the socket
- * before the 413 is sent); once refused, the rest of it is read and dropped.
+ * inflated size. Each inflated chunk is also passed to `reserve` before it is
+ * kept, so the memory budget sees the body grow; when `reserve` throws (the
+ * budget is spent), reading stops and the body is refused with that error.
+ * The source is never destroyed (that would kill the socket before the 413 or
+ * 429 is sent); once refused, the rest of it is read and dropped.
  */
-export function readBody(source: Readable, encoding: ContentEncoding, maxBytes: number): Promise<Buffer> {
+export function readBody(source: Readable, encoding: ContentEncoding, maxBytes: number, reserve: (bytes: number) => void = ignore): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let receivedBytes = 0;
@@ -67,6 +70,12 @@ export function readBody(source: Readable, encoding: ContentEncoding, maxBytes: 
       bodyBytes += chunk.length;
       if (bodyBytes > maxBytes) {
         finish(tooLarge());
+        return;
+      }
+      try {
+        reserve(chunk.length);
+      } catch (error) {
+        finish(classifyError(error));
         return;
       }
       parts.push(chunk);
