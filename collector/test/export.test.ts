@@ -18,6 +18,7 @@ import { InFlight } from '../src/receivers/in-flight.ts';
 import { MemoryBudget } from '../src/receivers/memory-budget.ts';
 import { tracesSignal } from '../src/receivers/traces-signal.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID } from './helpers/fixtures.ts';
+import { receiverError } from './helpers/receiver-error.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -38,16 +39,6 @@ function call(overrides: Partial<ExportCall> & { body?: string }): ExportCall & 
 }
 
 const contextWith = (sink: ExportContext['sink']): ExportContext => ({ sink, keys, inFlight: new InFlight(), memoryBudget: new MemoryBudget(1024 * 1024) });
-
-async function receiverError(promise: Promise<unknown>): Promise<ReceiverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ReceiverError) return error;
-    throw error;
-  }
-  throw new Error('expected a ReceiverError');
-}
 
 t.test('the body is not read for a refused key', async (t) => {
   const sink = new MemorySink();

@@ -5,7 +5,7 @@
 // readBody reserving every inflated chunk and stopping at a refusal; and
 // exportSignal holding the body and its decoded rows until the sink has
 // answered, then giving everything back, on success and on every failure.
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import pino from 'pino';
@@ -21,25 +21,10 @@ import { ErrorSink } from '../src/sink/error-sink.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import type { Sink, WriteResult } from '../src/sink/sink.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest } from './helpers/fixtures.ts';
+import { chunked, receiverError } from './helpers/receiver-error.ts';
 
 const log = pino({ level: 'silent' });
 const jsonBody = Buffer.from(JSON.stringify(jsonRequest([jsonSpan()])));
-
-async function receiverError(promise: Promise<unknown>): Promise<ReceiverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ReceiverError) return error;
-    throw error;
-  }
-  throw new Error('expected a ReceiverError');
-}
-
-function chunked(buffer: Buffer, size: number): Readable {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < buffer.length; at += size) chunks.push(buffer.subarray(at, at + size));
-  return Readable.from(chunks);
-}
 
 t.test('MemoryBudget: grants what fits under the limit, refuses the rest', async (t) => {
   const budget = new MemoryBudget(100);

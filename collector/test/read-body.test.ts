@@ -6,27 +6,11 @@ import { PassThrough, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import t from 'tap';
-import { ReceiverError } from '../src/receivers/errors.ts';
 import { parseContentEncoding, readBody } from '../src/receivers/read-body.ts';
+import { chunked, receiverError } from './helpers/receiver-error.ts';
 
 const MiB = 1024 * 1024;
 const payload = Buffer.from('{"resourceSpans":[]}'.repeat(5000));
-
-function chunked(buffer: Buffer, size = 1000): Readable {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < buffer.length; at += size) chunks.push(buffer.subarray(at, at + size));
-  return Readable.from(chunks);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ReceiverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ReceiverError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 t.test('Content-Encoding parsing', async (t) => {
   t.equal(parseContentEncoding(undefined), 'identity');
@@ -57,26 +41,26 @@ t.test('every encoding reads back the same bytes', async (t) => {
 
 t.test('the cap applies to the bytes received', async (t) => {
   const source = chunked(payload);
-  const error = await rejection(readBody(source, 'identity', payload.length - 1));
+  const error = await receiverError(readBody(source, 'identity', payload.length - 1));
   t.equal(error.kind, 'too_large');
   t.match(error.message, `exceeds the limit of ${payload.length - 1} bytes`);
   t.same(await readBody(chunked(payload), 'identity', payload.length), payload, 'exactly at the cap is fine');
   // Incompressible data: the compressed body itself is over the cap.
   const noise = zlib.gzipSync(Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 7919) % 251)));
-  t.equal((await rejection(readBody(chunked(noise), 'gzip', 1000))).kind, 'too_large');
+  t.equal((await receiverError(readBody(chunked(noise), 'gzip', 1000))).kind, 'too_large');
 });
 
 t.test('the cap applies to the bytes inflated', async (t) => {
   const small = zlib.gzipSync(payload);
   t.ok(small.length < 1000, 'tiny on the wire');
-  const error = await rejection(readBody(chunked(small), 'gzip', 50_000));
+  const error = await receiverError(readBody(chunked(small), 'gzip', 50_000));
   t.equal(error.kind, 'too_large');
   t.same(await readBody(chunked(small), 'gzip', payload.length), payload, 'exactly at the cap is fine');
 });
 
 t.test('a refused body is still drained, so a response can be sent', async (t) => {
   const source = chunked(payload);
-  await rejection(readBody(source, 'identity', 100));
+  await receiverError(readBody(source, 'identity', 100));
   await finished(source);
   t.ok(source.readableEnded, 'read to its end');
 });
@@ -94,7 +78,7 @@ t.test('a gzip bomb is cut off at the cap without inflating it all', async (t) =
   const before = process.memoryUsage.rss();
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
-  const error = await rejection(readBody(chunked(bomb, 64 * 1024), 'gzip', 8 * MiB));
+  const error = await receiverError(readBody(chunked(bomb, 64 * 1024), 'gzip', 8 * MiB));
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
   t.equal(error.kind, 'too_large');
@@ -104,7 +88,7 @@ t.test('a gzip bomb is cut off at the cap without inflating it all', async (t) =
 t.test('a zstd bomb is cut off too', async (t) => {
   const frame = zlib.zstdCompressSync(Buffer.alloc(16 * MiB));
   const bomb = Buffer.concat(Array.from({ length: 64 }, () => frame));
-  const error = await rejection(readBody(chunked(bomb, 64 * 1024), 'zstd', 4 * MiB));
+  const error = await receiverError(readBody(chunked(bomb, 64 * 1024), 'zstd', 4 * MiB));
   t.equal(error.kind, 'too_large');
 });
 
@@ -118,7 +102,7 @@ t.test('corrupt compressed bodies are malformed', async (t) => {
     ['not zstd', 'zstd', Buffer.from('definitely not zstd')],
   ];
   for (const [what, encoding, body] of cases) {
-    const error = await rejection(readBody(chunked(body), encoding, MiB));
+    const error = await receiverError(readBody(chunked(body), encoding, MiB));
     t.equal(error.kind, 'malformed', what);
     t.match(error.message, /not valid/, what);
   }
@@ -129,9 +113,9 @@ t.test('a body that breaks off is malformed', async (t) => {
   const reading = readBody(source, 'identity', MiB);
   source.write(Buffer.from('partial'));
   source.destroy(new Error('socket hang up'));
-  t.equal((await rejection(reading)).kind, 'malformed');
+  t.equal((await receiverError(reading)).kind, 'malformed');
 
   const gone = new PassThrough();
   gone.destroy();
-  t.equal((await rejection(readBody(gone, 'identity', MiB))).kind, 'malformed', 'already destroyed');
+  t.equal((await receiverError(readBody(gone, 'identity', MiB))).kind, 'malformed', 'already destroyed');
 });
