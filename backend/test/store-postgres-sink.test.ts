@@ -330,6 +330,24 @@ t.test('over maxQueuedRows, writes are refused with SinkOverloadedError until th
   t.equal((await storedSpans(siteId)).length, 30);
 });
 
+t.test('a flush stuck behind a lock times out as unavailable, and the next one lands', async (t) => {
+  const siteId = newSiteId();
+  const sink = newSink(t, { flushTimeoutMs: 300, unavailableRetryAfterSeconds: 4 });
+  await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }); // the day's partition is known now
+  const blocker = await pool.connect();
+  t.teardown(() => blocker.release());
+  await blocker.query('BEGIN; LOCK TABLE spans IN ACCESS EXCLUSIVE MODE');
+  const stuck = await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  t.ok(stuck instanceof SinkUnavailableError, 'a retryable error, not a request that never answers');
+  t.equal((stuck as SinkUnavailableError).retryAfterSeconds, 4);
+  await blocker.query('ROLLBACK');
+  t.same(await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }), { rejected: 0, message: '' });
+  t.equal((await storedSpans(siteId)).length, 2);
+});
+
 t.test("a batch the database refuses fails alone; other clients' rows in the same flush land", async (t) => {
   const siteId = newSiteId();
   // A data error only this test's rows can trigger: a check on the span name.

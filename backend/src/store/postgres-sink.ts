@@ -28,6 +28,12 @@ export interface PostgresSinkOptions {
   retentionDays?: number;
   /** Spans that start more than this many UTC days after today are rejected. Default 1. */
   futureDays?: number;
+  /**
+   * Longest a statement of a flush may run. A flush stuck behind a lock or a
+   * sick disk then fails, and its writes get SinkUnavailableError (a retryable
+   * 503) instead of never being answered. Default 30 s.
+   */
+  flushTimeoutMs?: number;
   /** Retry-After given with SinkOverloadedError. Default 2 s. */
   overloadedRetryAfterSeconds?: number;
   /** Retry-After given with SinkUnavailableError. Default 5 s. */
@@ -59,6 +65,7 @@ export class PostgresSink implements Sink {
   readonly #maxBatchRows: number;
   readonly #maxQueuedRows: number;
   readonly #maxConcurrentFlushes: number;
+  readonly #flushTimeoutMs: number;
   readonly #retentionDays: number;
   readonly #futureDays: number;
   readonly #overloadedRetryAfter: number;
@@ -86,6 +93,7 @@ export class PostgresSink implements Sink {
     this.#maxBatchRows = positive(options.maxBatchRows ?? 10_000, 'maxBatchRows');
     this.#maxQueuedRows = positive(options.maxQueuedRows ?? 100_000, 'maxQueuedRows');
     this.#maxConcurrentFlushes = positive(options.maxConcurrentFlushes ?? 2, 'maxConcurrentFlushes');
+    this.#flushTimeoutMs = positive(options.flushTimeoutMs ?? 30_000, 'flushTimeoutMs');
     this.#retentionDays = positive(options.retentionDays ?? 30, 'retentionDays');
     this.#futureDays = nonNegative(options.futureDays ?? 1, 'futureDays');
     this.#overloadedRetryAfter = options.overloadedRetryAfterSeconds ?? 2;
@@ -242,7 +250,7 @@ export class PostgresSink implements Sink {
     client.on('error', onClientError);
     let connectionBroken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(`BEGIN; SET LOCAL statement_timeout = ${this.#flushTimeoutMs}`);
       await copyInto(client, spanCopyChunks(group));
       await client.query(summaries.text, summaries.values);
       await client.query('COMMIT');
