@@ -71,9 +71,9 @@ t.test('SIGTERM mid-load loses nothing acknowledged', async (t) => {
   t.equal(code, 0, 'exit code 0');
   t.ok(acknowledged.length >= 2_000, `load was acknowledged (${acknowledged.length} spans)`);
 
+  // Ended here, not in a teardown: teardowns may stop the test database first.
   const pool = new pg.Pool({ connectionString: url, max: 1 });
-  t.teardown(() => pool.end());
-  const { rows } = await pool.query<{ span_id: string }>(`SELECT encode(span_id, 'hex') AS span_id FROM spans`);
+  const { rows } = await pool.query<{ span_id: string }>(`SELECT encode(span_id, 'hex') AS span_id FROM spans`).finally(() => pool.end());
   const stored = new Set(rows.map((row) => row.span_id));
   const lost = acknowledged.filter((span) => !stored.has(span.spanId));
   t.equal(lost.length, 0, `all ${acknowledged.length} acknowledged spans are stored`);

@@ -1,5 +1,5 @@
-// Partition upkeep: makes yesterday to futureDays + 1 ahead for spans and
-// trace summaries, drops what retention no longer keeps, does nothing twice,
+// Partition upkeep: makes yesterday to futureDays + 1 ahead for spans, trace
+// summaries and resource_scopes, drops what retention no longer keeps, does nothing twice,
 // runs once across concurrent processes, and keeps its timer going on errors.
 import { pino } from 'pino';
 import t from 'tap';
@@ -15,11 +15,16 @@ t.test('makes the partitions around today and drops the expired ones', async (t)
   const { db } = handle;
   await ensurePartitions(db, 'spans', new Date('2026-10-01T00:00:00Z'), new Date('2026-10-02T00:00:00Z'));
   await ensurePartitions(db, 'trace_summaries', new Date('2026-10-23T00:00:00Z'), new Date('2026-10-24T00:00:00Z'));
+  await ensurePartitions(db, 'resource_scopes', new Date('2026-10-22T00:00:00Z'), new Date('2026-10-24T00:00:00Z'));
   const now = () => Date.parse('2026-11-23T15:30:00Z');
 
   const first = await runPartitionUpkeep({ db, logger, retentionDays: 30, futureDays: 1, now });
   t.equal(first.ran, true);
   t.same(first.created.sort(), [
+    'resource_scopes_p20261122',
+    'resource_scopes_p20261123',
+    'resource_scopes_p20261124',
+    'resource_scopes_p20261125',
     'spans_p20261122',
     'spans_p20261123',
     'spans_p20261124',
@@ -30,10 +35,21 @@ t.test('makes the partitions around today and drops the expired ones', async (t)
     'trace_summaries_p20261125',
   ]);
   // Retention 30 days from 2026-11-23 keeps 2026-10-24 onwards.
-  t.same(first.dropped.sort(), ['spans_p20261001', 'spans_p20261002', 'trace_summaries_p20261023']);
+  t.same(first.dropped.sort(), [
+    'resource_scopes_p20261022',
+    'resource_scopes_p20261023',
+    'spans_p20261001',
+    'spans_p20261002',
+    'trace_summaries_p20261023',
+  ]);
   t.same(
     (await listPartitions(db, 'trace_summaries')).map((p) => p.name),
     ['trace_summaries_p20261024', 'trace_summaries_p20261122', 'trace_summaries_p20261123', 'trace_summaries_p20261124', 'trace_summaries_p20261125'],
+  );
+  t.same(
+    (await listPartitions(db, 'resource_scopes')).map((p) => p.name),
+    ['resource_scopes_p20261024', 'resource_scopes_p20261122', 'resource_scopes_p20261123', 'resource_scopes_p20261124', 'resource_scopes_p20261125'],
+    'resource_scopes partitions are made and dropped with the others',
   );
 
   t.same(await runPartitionUpkeep({ db, logger, retentionDays: 30, futureDays: 1, now }), { ran: true, created: [], dropped: [] }, 'idempotent');
@@ -46,8 +62,8 @@ t.test('concurrent runs in several processes do the work once', async (t) => {
   const now = () => Date.parse('2026-11-23T00:00:00Z');
   const results = await Promise.all(handles.map((handle) => runPartitionUpkeep({ db: handle.db, logger, retentionDays: 7, now })));
   const created = results.flatMap((result) => result.created);
-  t.equal(created.length, 8, '4 days for each of the 2 tables');
-  t.equal(new Set(created).size, 8, 'each made once');
+  t.equal(created.length, 12, '4 days for each of the 3 tables');
+  t.equal(new Set(created).size, 12, 'each made once');
   t.ok(results.some((result) => result.ran));
 });
 

@@ -1,5 +1,6 @@
 // Covers searchTraces over a real database: each filter (service, operation,
-// status, durations, attributes of each type, time range), the merged summary
+// status, durations, attributes of each type, resource attributes shared by
+// many spans, time range), the merged summary
 // of a trace that crosses midnight, traces without a root, site isolation, and
 // keyset paging without duplicates or gaps (ties on start time included).
 import type { SpanRow } from '@justanalytics/collector';
@@ -150,6 +151,38 @@ t.test('attributes match strings and typed values by their text, span or resourc
   t.strictSame(await ids({ attributes: { 'http.status_code': '200.0' } }), []);
   t.strictSame(await ids({ service: 'payments', attributes: { amount: '12.5' } }), [hex(t2)]);
   t.strictSame(await ids({ service: 'checkout', attributes: { amount: '12.5' } }), []);
+});
+
+t.test('a resource attribute matches every trace under that resource, in its own site only', async (t) => {
+  const site1 = (await createSite(db, { name: 'resources 1' })).id;
+  const site2 = (await createSite(db, { name: 'resources 2' })).id;
+  const region = (name: string) => ({
+    attributes: [
+      { key: 'service.name', value: { stringValue: 'shop' } },
+      { key: 'cloud.region', value: { stringValue: name } },
+    ],
+    droppedAttributesCount: 0,
+  });
+  const eu = region('eu-west');
+  const traces = [newTraceId(), newTraceId(), newTraceId(), newTraceId()];
+  const get = [{ key: 'http.method', value: { stringValue: 'GET' } }];
+  await write(site1, [
+    // Three traces under one shared resource object (as one export decodes), one of them a GET.
+    spanRow(site1, { traceId: traces[0], resource: eu, startTimeUnixNano: base + 1n * SECOND }),
+    spanRow(site1, { traceId: traces[1], resource: eu, startTimeUnixNano: base + 2n * SECOND, attributes: get }),
+    spanRow(site1, { traceId: traces[2], resource: eu, startTimeUnixNano: base + 3n * SECOND }),
+    // A GET under another region: the attribute and the resource must be on one span.
+    spanRow(site1, { traceId: traces[3], resource: region('us-east'), startTimeUnixNano: base + 4n * SECOND, attributes: get }),
+  ]);
+  const elsewhere = newTraceId();
+  await write(site2, [spanRow(site2, { traceId: elsewhere, resource: region('eu-west'), startTimeUnixNano: base + 5n * SECOND })]);
+
+  t.strictSame(await ids({ attributes: { 'cloud.region': 'eu-west' } }, site1), [traces[2], traces[1], traces[0]].map((id) => hex(id!)));
+  t.strictSame(await ids({ attributes: { 'cloud.region': 'us-east' } }, site1), [hex(traces[3]!)]);
+  t.strictSame(await ids({ attributes: { 'cloud.region': 'eu-west', 'http.method': 'GET' } }, site1), [hex(traces[1]!)]);
+  t.strictSame(await ids({ attributes: { 'cloud.region': 'eu-north' } }, site1), []);
+  t.strictSame(await ids({ attributes: { 'cloud.region': 'eu-west' } }, site2), [hex(elsewhere)], 'the same resource in another site');
+  t.strictSame(await ids({ attributes: { 'cloud.region': 'eu-west' } }), [], 'not in a site without it');
 });
 
 t.test('the time range holds traces by their start', async (t) => {

@@ -1,6 +1,7 @@
 // Covers getTrace over a real database: spans written by the PostgresSink come
 // back as OTLP/JSON field for field (awkward values included), grouped by
-// resource and scope, de-duplicated, across midnight, and only for their site.
+// resource and scope (two of each, interleaved, from separate exports, to the
+// byte), de-duplicated, across midnight, and only for their site.
 import t from 'tap';
 import { getTrace } from '../src/query/traces.ts';
 import { awkwardTrace, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
@@ -44,6 +45,60 @@ t.test('a trace comes back whole, as OTLP/JSON, grouped by resource and scope', 
     span?.attributes.find((a) => a.key === 'int.beyond53')?.value,
     { intValue: '9007199254740993' },
   );
+});
+
+t.test('spans of two resources and two scopes from separate exports are grouped by content, to the byte', async (t) => {
+  const traceId = newTraceId();
+  const start = nanos(new Date(now.getTime() - 200_000));
+  const resources = [
+    { attributes: [{ key: 'service.name', value: { stringValue: 'web' } }, { key: 'host.name', value: { stringValue: 'a' } }], droppedAttributesCount: 0 },
+    { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }], droppedAttributesCount: 2 },
+  ];
+  const scopes = [
+    { name: 'http', version: '1.0', attributes: [], droppedAttributesCount: 0 },
+    { name: 'db', version: '', attributes: [{ key: 'k', value: { intValue: '7' } }], droppedAttributesCount: 0 },
+  ];
+  // Span i: resource i % 2, scope (i >> 1) % 2, so both resources have both scopes, interleaved in time.
+  // Each export decodes its own copies of the resource and scope objects.
+  const spans = Array.from({ length: 8 }, (_, i) =>
+    spanRow(siteA, {
+      traceId,
+      parentSpanId: i === 0 ? null : newSpanId(),
+      name: `span ${i}`,
+      startTimeUnixNano: start + BigInt(i),
+      resource: structuredClone(resources[i % 2]!),
+      resourceSchemaUrl: i % 2 === 0 ? 'https://opentelemetry.io/schemas/1.26.0' : '',
+      scope: structuredClone(scopes[(i >> 1) % 2]!),
+    }),
+  );
+  await write(siteA, spans.slice(4));
+  await write(siteA, spans.slice(0, 4));
+  // The same resources and scopes in another site do not leak in.
+  await write(siteB, [spanRow(siteB, { traceId, startTimeUnixNano: start, resource: resources[0]!, scope: scopes[0]! })]);
+
+  const trace = await getTrace(db, siteA, traceId.toString('hex'));
+  const expected = {
+    resourceSpans: [
+      {
+        resource: resources[0]!,
+        schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+        scopeSpans: [
+          { scope: scopes[0]!, schemaUrl: '', spans: [spanJson(spans[0]!), spanJson(spans[4]!)] },
+          { scope: scopes[1]!, schemaUrl: '', spans: [spanJson(spans[2]!), spanJson(spans[6]!)] },
+        ],
+      },
+      {
+        resource: resources[1]!,
+        schemaUrl: '',
+        scopeSpans: [
+          { scope: scopes[0]!, schemaUrl: '', spans: [spanJson(spans[1]!), spanJson(spans[5]!)] },
+          { scope: scopes[1]!, schemaUrl: '', spans: [spanJson(spans[3]!), spanJson(spans[7]!)] },
+        ],
+      },
+    ],
+  };
+  t.strictSame(trace, expected);
+  t.equal(JSON.stringify(trace), JSON.stringify(expected), 'the same JSON text, key order included');
 });
 
 t.test('a trace is visible to its own site only', async (t) => {

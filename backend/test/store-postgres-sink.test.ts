@@ -1,5 +1,6 @@
 // PostgresSink on a real database: group commit of concurrent writes, exact
-// round trip of every column, trace summaries across batches and midnight,
+// round trip of every column, resource and scope stored once per site and day,
+// trace summaries across batches and midnight,
 // the time window, backpressure, isolation of a bad batch, the database going
 // away and coming back, and draining on close.
 import { SinkOverloadedError, SinkUnavailableError, type KeyValueJson, type SpanRow } from '@justanalytics/collector';
@@ -59,15 +60,34 @@ interface StoredSpan {
   tx: string;
 }
 
+/** The site's spans, each with the resource and scope of its resource_scopes row of the same site and UTC day. */
 async function storedSpans(siteId: string): Promise<StoredSpan[]> {
   const result = await sql<StoredSpan>`
-    SELECT span_id, trace_id, parent_span_id, trace_state, flags, name, kind,
-      (extract(epoch FROM start_time) * 1000000)::bigint::text AS start_micros,
-      start_time_unix_nano, end_time_unix_nano, duration_ns, service_name, status_code, status_message,
-      http_route, http_status_code, attributes, dropped_attributes_count, events, dropped_events_count,
-      links, dropped_links_count, resource, resource_schema_url, scope, scope_schema_url,
-      tableoid::regclass::text AS partition, xmin::text AS tx
-    FROM spans WHERE site_id = ${siteId} ORDER BY start_time_unix_nano, span_id`.execute(db);
+    SELECT s.span_id, s.trace_id, s.parent_span_id, s.trace_state, s.flags, s.name, s.kind,
+      (extract(epoch FROM s.start_time) * 1000000)::bigint::text AS start_micros,
+      s.start_time_unix_nano, s.end_time_unix_nano, s.duration_ns, s.service_name, s.status_code, s.status_message,
+      s.http_route, s.http_status_code, s.attributes, s.dropped_attributes_count, s.events, s.dropped_events_count,
+      s.links, s.dropped_links_count, rs.resource, rs.resource_schema_url, rs.scope, rs.scope_schema_url,
+      s.tableoid::regclass::text AS partition, s.xmin::text AS tx
+    FROM spans s
+    JOIN resource_scopes rs ON rs.site_id = s.site_id AND rs.id = s.resource_scope_id AND rs.day = date_trunc('day', s.start_time, 'UTC')
+    WHERE s.site_id = ${siteId} ORDER BY s.start_time_unix_nano, s.span_id`.execute(db);
+  return result.rows;
+}
+
+interface StoredResourceScope {
+  id: Buffer;
+  utc_day: string;
+  resource: unknown;
+  resource_schema_url: string;
+  scope: unknown;
+  scope_schema_url: string;
+}
+
+async function resourceScopes(siteId: string): Promise<StoredResourceScope[]> {
+  const result = await sql<StoredResourceScope>`
+    SELECT id, to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS utc_day, resource, resource_schema_url, scope, scope_schema_url
+    FROM resource_scopes WHERE site_id = ${siteId} ORDER BY day, resource_schema_url, scope_schema_url, id`.execute(db);
   return result.rows;
 }
 
@@ -179,6 +199,86 @@ t.test('every column survives the round trip exactly', async (t) => {
   t.same(stored.scope, row.scope);
   t.equal(stored.scope_schema_url, row.scopeSchemaUrl);
   t.equal(stored.partition, 'spans_p20261123');
+});
+
+t.test('many spans of one resource and scope are stored with ONE resource_scopes row per day', async (t) => {
+  const siteId = newSiteId();
+  const sink = newSink(t, { now: () => Date.parse('2026-11-24T12:00:00Z') });
+  const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }], droppedAttributesCount: 0 };
+  const scope = { name: 'http', version: '1', attributes: [], droppedAttributesCount: 0 };
+  const day1 = nanosAt('2026-11-23T10:00:00Z');
+  const day2 = nanosAt('2026-11-24T10:00:00Z');
+  const batch = (start: bigint) => Array.from({ length: 50 }, (_, i) => makeSpanRow({ siteId, resource, scope, startTimeUnixNano: start + BigInt(i), endTimeUnixNano: start + 1000n }));
+  // Concurrent writes (merged into shared flushes), then later ones, over two days.
+  await Promise.all([batch(day1), batch(day1), batch(day2)].map((rows) => sink.write({ signal: 'traces', siteId, rows })));
+  await sink.write({ signal: 'traces', siteId, rows: batch(day1) });
+  // The same content in other objects (as another export would decode it), keys in another order.
+  const again = batch(day2).map((row) => ({
+    ...row,
+    resource: { droppedAttributesCount: 0, attributes: [{ value: { stringValue: 'shop' }, key: 'service.name' }] },
+    scope: { ...scope },
+  }));
+  await sink.write({ signal: 'traces', siteId, rows: again });
+
+  const rows = await resourceScopes(siteId);
+  t.same(rows.map((row) => row.utc_day), ['2026-11-23', '2026-11-24'], 'one row per UTC day');
+  t.same(rows[0]?.id, rows[1]?.id, 'the same id on both days');
+  t.equal(rows[0]?.id.length, 16, 'a 16-byte id');
+  t.same(rows[0]?.resource, resource);
+  t.same(rows[0]?.scope, scope);
+  const stored = await storedSpans(siteId);
+  t.equal(stored.length, 250, 'every span joins its resource_scopes row of its own day');
+  t.ok(stored.every((span) => span.service_name === 'checkout'), 'the promoted service name stays on the span');
+});
+
+t.test('each (resource, scope, schema URLs) is a row of its own, per site', async (t) => {
+  const siteA = newSiteId();
+  const siteB = newSiteId();
+  const sink = newSink(t);
+  const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'shared' } }], droppedAttributesCount: 0 };
+  const other = { attributes: [{ key: 'service.name', value: { stringValue: 'other' } }], droppedAttributesCount: 0 };
+  const scope = { name: 'lib', version: '1', attributes: [], droppedAttributesCount: 0 };
+  const rowsOf = (siteId: string) => [
+    makeSpanRow({ siteId, resource, scope }),
+    makeSpanRow({ siteId, resource, scope }),
+    makeSpanRow({ siteId, resource, scope, scopeSchemaUrl: 'https://example.com/s' }),
+    makeSpanRow({ siteId, resource, resourceSchemaUrl: 'https://example.com/r', scope }),
+    makeSpanRow({ siteId, resource: other, scope }),
+  ];
+  // Both sites in one flush, and again in a later one.
+  await Promise.all([siteA, siteB].map((siteId) => sink.write({ signal: 'traces', siteId, rows: rowsOf(siteId) })));
+  await sink.write({ signal: 'traces', siteId: siteB, rows: rowsOf(siteB) });
+  const a = await resourceScopes(siteA);
+  const b = await resourceScopes(siteB);
+  t.equal(a.length, 4, 'four distinct pairs of site A');
+  t.equal(b.length, 4, 'and four of site B, not shared with A');
+  t.same(
+    a.map((row) => row.id.toString('hex')).sort(),
+    b.map((row) => row.id.toString('hex')).sort(),
+    'equal content has equal ids in both sites',
+  );
+  t.equal(new Set(a.map((row) => row.id.toString('hex'))).size, 4, 'schema URLs are part of the id');
+  const stored = await storedSpans(siteB);
+  t.equal(stored.length, 10);
+  t.same(
+    stored.map((span) => [span.resource_schema_url, span.scope_schema_url]).sort(),
+    [['', ''], ['', ''], ['', ''], ['', ''], ['', ''], ['', ''], ['', 'https://example.com/s'], ['', 'https://example.com/s'], ['https://example.com/r', ''], ['https://example.com/r', '']],
+  );
+});
+
+t.test('concurrent sinks writing the same new pairs in different orders all land, one row each', async (t) => {
+  const siteId = newSiteId();
+  const sinks = [newSink(t), newSink(t)];
+  const resources = Array.from({ length: 12 }, (_, i) => ({ attributes: [{ key: 'service.name', value: { stringValue: `svc-${i}` } }], droppedAttributesCount: 0 }));
+  const scope = { name: 'lib', version: '1', attributes: [], droppedAttributesCount: 0 };
+  const writes = Array.from({ length: 16 }, (_, w) => {
+    const order = w % 2 === 0 ? resources : [...resources].reverse();
+    return sinks[w % 2]!.write({ signal: 'traces', siteId, rows: order.map((resource) => makeSpanRow({ siteId, resource, scope })) });
+  });
+  const outcomes = await Promise.allSettled(writes);
+  t.same(outcomes.map((outcome) => outcome.status), writes.map(() => 'fulfilled'));
+  t.equal((await resourceScopes(siteId)).length, 12);
+  t.equal((await storedSpans(siteId)).length, 16 * 12);
 });
 
 t.test('strings PostgreSQL cannot hold are stored with U+FFFD instead of failing the batch', async (t) => {
@@ -384,6 +484,21 @@ t.test('a partition dropped under the sink is made again', async (t) => {
   await dropPartitionsBefore(db, 'trace_summaries', tomorrow);
   t.same(await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }), { rejected: 0, message: '' });
   t.equal((await storedSpans(siteId)).length, 1, 'the new row is stored (the dropped partition took the old one)');
+});
+
+t.test('partitions of all tables dropped under the sink are made again, resource_scopes rows included', async (t) => {
+  const siteId = newSiteId();
+  const sink = newSink(t);
+  const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'dropped' } }], droppedAttributesCount: 0 };
+  await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId, resource })] });
+  t.equal((await resourceScopes(siteId)).length, 1);
+  // As a retention run in another process could: every table's partition of today goes.
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  for (const table of ['spans', 'trace_summaries', 'resource_scopes'] as const) await dropPartitionsBefore(db, table, tomorrow);
+  t.same(await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId, resource })] }), { rejected: 0, message: '' });
+  const [stored, ...more] = await storedSpans(siteId);
+  t.equal(more.length, 0, 'only the new span');
+  t.same(stored?.resource, resource, 'its resource_scopes row was written again, not skipped as known');
 });
 
 t.test('with the database unreachable writes fail as unavailable, and succeed again when it is back', async (t) => {

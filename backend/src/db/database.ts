@@ -1,4 +1,5 @@
 import type { ApiKeysTable } from './tables/api-keys.ts';
+import type { ResourceScopesTable } from './tables/resource-scopes.ts';
 import type { SitesTable } from './tables/sites.ts';
 import type { SpansTable } from './tables/spans.ts';
 import type { TraceSummariesTable } from './tables/trace-summaries.ts';
@@ -9,4 +10,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   spans: SpansTable;
   trace_summaries: TraceSummariesTable;
+  resource_scopes: ResourceScopesTable;
 }

@@ -1,9 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.ts';
 
-/** The tables range-partitioned by day (spans on start_time, trace_summaries on day). */
-export type PartitionedTable = 'spans' | 'trace_summaries';
-export const partitionedTables: readonly PartitionedTable[] = ['spans', 'trace_summaries'];
+/** The tables range-partitioned by day (spans on start_time, trace_summaries and resource_scopes on day). */
+export type PartitionedTable = 'spans' | 'trace_summaries' | 'resource_scopes';
+export const partitionedTables: readonly PartitionedTable[] = ['spans', 'trace_summaries', 'resource_scopes'];
 
 export interface PartitionInfo {
   name: string;

@@ -149,7 +149,7 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
       if (search.service !== undefined) spans = spans.where('sp.service_name', '=', search.service);
       if (search.operation !== undefined) spans = spans.where('sp.name', '=', search.operation);
       for (const [key, text] of attributes) {
-        spans = spans.where((sb) => sb.or(attributeCandidates(key, text).flatMap((candidate) => attributeMatches(candidate))));
+        spans = spans.where((sb) => sb.or(attributeCandidates(key, text).flatMap((candidate) => attributeMatches(candidate, search))));
       }
       return eb.exists(spans);
     });
@@ -192,10 +192,18 @@ function traceSpans(eb: ExpressionBuilder<Db, 'f'>, search: TimeRange) {
     .where('sp.start_time', '<', addDays(utcDay(search.end), 2));
 }
 
-/** The span's own attributes or its resource's contain this key and value. */
-function attributeMatches(candidate: KeyValueJson[]): Expression<SqlBool>[] {
+/**
+ * The span's own attributes or its resource's contain this key and value. Any
+ * day's resource_scopes row of the span's id will do (they are all the same);
+ * the search's days bound which partitions are read.
+ */
+function attributeMatches(candidate: KeyValueJson[], search: TimeRange): Expression<SqlBool>[] {
   return [
     sql<SqlBool>`sp.attributes @> ${JSON.stringify(candidate)}::jsonb`,
-    sql<SqlBool>`sp.resource @> ${JSON.stringify({ attributes: candidate })}::jsonb`,
+    sql<SqlBool>`EXISTS (
+      SELECT 1 FROM resource_scopes rs
+      WHERE rs.site_id = sp.site_id AND rs.id = sp.resource_scope_id
+        AND rs.day >= ${utcDay(search.start)} AND rs.day < ${addDays(utcDay(search.end), 2)}
+        AND rs.resource @> ${JSON.stringify({ attributes: candidate })}::jsonb)`,
   ];
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector';
 import type { Database } from '../db/database.ts';
-import { addDays } from './time-range.ts';
+import { addDays, utcDay } from './time-range.ts';
 import { toHex, traceIdFromHex } from './trace-id.ts';
 
 // The OTLP/JSON `TracesData` message, as the API returns a whole trace.
@@ -83,40 +83,35 @@ export async function getTrace(db: Kysely<Database>, siteId: string, traceIdHex:
       'dropped_events_count',
       'links',
       'dropped_links_count',
-      'resource',
-      'resource_schema_url',
-      'scope',
-      'scope_schema_url',
+      'resource_scope_id',
     ])
     .orderBy('span_id');
-  if (days?.first && days.last) {
-    // A day of slack either side covers spans whose summary row is on a
-    // neighbouring day because of clock skew between their services.
-    query = query.where('start_time', '>=', addDays(days.first, -1)).where('start_time', '<', addDays(days.last, 2));
-  }
+  // A day of slack either side covers spans whose summary row is on a
+  // neighbouring day because of clock skew between their services.
+  const range = days?.first && days.last ? { from: addDays(days.first, -1), to: addDays(days.last, 2) } : null;
+  if (range !== null) query = query.where('start_time', '>=', range.from).where('start_time', '<', range.to);
   const rows = await query.execute();
   if (rows.length === 0) return null;
+  const groups = await resourceScopeGroups(db, siteId, rows.map((row) => row.resource_scope_id), range);
 
   rows.sort((a, b) => compareNanos(a.start_time_unix_nano, b.start_time_unix_nano) || Buffer.compare(a.span_id, b.span_id));
 
   const resources = new Map<string, { resourceSpans: ResourceSpansJson; scopes: Map<string, ScopeSpansJson> }>();
   const hexTraceId = toHex(traceId);
   for (const row of rows) {
-    // jsonb keeps objects in a canonical key order, so equal values stringify equally.
-    const resourceKey = `${row.resource_schema_url}\n${JSON.stringify(row.resource)}`;
-    let resource = resources.get(resourceKey);
+    const group = groups.get(row.resource_scope_id.toString('hex')) ?? missingResourceScope;
+    let resource = resources.get(group.resourceKey);
     if (resource === undefined) {
       resource = {
-        resourceSpans: { resource: resourceJson(row.resource), schemaUrl: row.resource_schema_url, scopeSpans: [] },
+        resourceSpans: { resource: resourceJson(group.resource), schemaUrl: group.resourceSchemaUrl, scopeSpans: [] },
         scopes: new Map(),
       };
-      resources.set(resourceKey, resource);
+      resources.set(group.resourceKey, resource);
     }
-    const scopeKey = `${row.scope_schema_url}\n${JSON.stringify(row.scope)}`;
-    let scope = resource.scopes.get(scopeKey);
+    let scope = resource.scopes.get(group.scopeKey);
     if (scope === undefined) {
-      scope = { scope: scopeJson(row.scope), schemaUrl: row.scope_schema_url, spans: [] };
-      resource.scopes.set(scopeKey, scope);
+      scope = { scope: scopeJson(group.scope), schemaUrl: group.scopeSchemaUrl, spans: [] };
+      resource.scopes.set(group.scopeKey, scope);
       resource.resourceSpans.scopeSpans.push(scope);
     }
 
@@ -141,6 +136,61 @@ export async function getTrace(db: Kysely<Database>, siteId: string, traceIdHex:
     scope.spans.push(span);
   }
   return { resourceSpans: [...resources.values()].map((r) => r.resourceSpans) };
+}
+
+/** A stored resource and scope, with the keys spans are grouped by in the OTLP/JSON. */
+interface ResourceScopeGroup {
+  resource: ResourceJson;
+  resourceSchemaUrl: string;
+  scope: ScopeJson;
+  scopeSchemaUrl: string;
+  resourceKey: string;
+  scopeKey: string;
+}
+
+// Only if a resource_scopes row was lost (a partition dropped by hand): the spans still come back.
+const missingResourceScope: ResourceScopeGroup = {
+  resource: { attributes: [], droppedAttributesCount: 0 },
+  resourceSchemaUrl: '',
+  scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+  scopeSchemaUrl: '',
+  resourceKey: '',
+  scopeKey: '',
+};
+
+/**
+ * The resource and scope of each distinct id, by id in hex. Every day's row of
+ * an id holds the same content (the id is its hash), so any one will do; the
+ * spans' day range, when known, spares the other partitions.
+ */
+async function resourceScopeGroups(
+  db: Kysely<Database>,
+  siteId: string,
+  ids: readonly Buffer[],
+  range: { from: Date; to: Date } | null,
+): Promise<Map<string, ResourceScopeGroup>> {
+  const distinct = [...new Map(ids.map((id) => [id.toString('hex'), id])).values()];
+  let query = db
+    .selectFrom('resource_scopes')
+    .where('site_id', '=', siteId)
+    .where('id', 'in', distinct)
+    .distinctOn('id')
+    .select(['id', 'resource', 'resource_schema_url', 'scope', 'scope_schema_url'])
+    .orderBy('id');
+  if (range !== null) query = query.where('day', '>=', utcDay(range.from)).where('day', '<', range.to);
+  const groups = new Map<string, ResourceScopeGroup>();
+  for (const row of await query.execute()) {
+    groups.set(row.id.toString('hex'), {
+      resource: row.resource,
+      resourceSchemaUrl: row.resource_schema_url,
+      scope: row.scope,
+      scopeSchemaUrl: row.scope_schema_url,
+      // jsonb keeps objects in a canonical key order, so equal values stringify equally.
+      resourceKey: `${row.resource_schema_url}\n${JSON.stringify(row.resource)}`,
+      scopeKey: `${row.scope_schema_url}\n${JSON.stringify(row.scope)}`,
+    });
+  }
+  return groups;
 }
 
 /** Orders two int8 decimal strings exactly (they exceed 2^53). */

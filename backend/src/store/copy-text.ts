@@ -41,12 +41,16 @@ export function copyNullableBytea(bytes: Buffer | null): string {
 // escaped backslash followed by "u0000"; that only costs a second stringify.
 const unstorableJsonEscape = /\\u(?:0000|[dD][89a-fA-F])/;
 
+/** A value as jsonb input text, with strings made storable. */
+export function storableJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!unstorableJsonEscape.test(json)) return json;
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? storableString(inner) : inner));
+}
+
 /** A value as jsonb input text, with strings made storable, escaped for COPY. */
 export function copyJson(value: unknown): string {
-  let json = JSON.stringify(value);
-  if (unstorableJsonEscape.test(json)) {
-    json = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? storableString(inner) : inner));
-  }
+  const json = storableJson(value);
   return needsEscape.test(json) ? json.replace(escapable, (c) => escapes[c] ?? c) : json;
 }
 

@@ -6,9 +6,10 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import { ensurePartitionDays } from '../db/partitions.ts';
+import { ensurePartitionDays, partitionedTables } from '../db/partitions.ts';
 import { classifyDatabaseError } from './database-errors.ts';
 import { isRowId } from './ids.ts';
+import { ResourceScopeIds, resourceScopeRows, upsertResourceScopesQuery, WrittenResourceScopes } from './resource-scopes.ts';
 import { admitSpans, type SiteSpans } from './span-admission.ts';
 import { copySpansSql, spanCopyChunks } from './span-copy.ts';
 import { summariseSpans, upsertTraceSummariesQuery } from './trace-summaries.ts';
@@ -55,8 +56,9 @@ const maxAttempts = 3;
 /**
  * The store's sink: group commit into PostgreSQL. Writes that arrive while a
  * flush runs are queued, and the next flush writes all of them (up to
- * maxBatchRows) in one transaction: one COPY into spans and one upsert of the
- * trace summaries. Every write's promise resolves only after that COMMIT.
+ * maxBatchRows) in one transaction: one COPY into spans, one insert of the
+ * (resource, scope) pairs not written before, and one upsert of the trace
+ * summaries. Every write's promise resolves only after that COMMIT.
  */
 export class PostgresSink implements Sink {
   readonly #pool: pg.Pool;
@@ -81,8 +83,10 @@ export class PostgresSink implements Sink {
   #closing: Promise<void> | undefined;
   /** One promise per accepted write, settled when the write is. */
   readonly #unsettled = new Set<Promise<void>>();
-  /** UTC days known to have partitions in both tables. */
+  /** UTC days known to have partitions in every partitioned table. */
   readonly #daysWithPartitions = new Set<number>();
+  /** resource_scopes rows committed by this sink, so that each is sent once. */
+  readonly #writtenResourceScopes = new WrittenResourceScopes();
 
   constructor(pool: pg.Pool, options: PostgresSinkOptions) {
     this.#pool = pool;
@@ -234,7 +238,11 @@ export class PostgresSink implements Sink {
       } catch (error) {
         const kind = classifyDatabaseError(error);
         if (attempt >= maxAttempts || (kind !== 'retry' && kind !== 'missing-partition')) throw error;
-        if (kind === 'missing-partition') this.#daysWithPartitions.clear(); // retention dropped one; make it again
+        if (kind === 'missing-partition') {
+          // Retention dropped one; make it again, and its resource_scopes rows with it.
+          this.#daysWithPartitions.clear();
+          this.#writtenResourceScopes.clear();
+        }
         this.#logger.debug({ err: error, attempt }, 'retrying a span flush');
       }
     }
@@ -242,6 +250,8 @@ export class PostgresSink implements Sink {
 
   async #commit(group: readonly PendingWrite[]): Promise<void> {
     await this.#ensurePartitions(group);
+    const ids = new ResourceScopeIds();
+    const resourceScopes = resourceScopeRows(group, ids);
     const summaries = upsertTraceSummariesQuery(summariseSpans(group));
     const client = await this.#pool.connect();
     // A connection lost while checked out emits 'error' on the client besides
@@ -251,9 +261,21 @@ export class PostgresSink implements Sink {
     let connectionBroken = false;
     try {
       await client.query(`BEGIN; SET LOCAL statement_timeout = ${this.#flushTimeoutMs}`);
-      await copyInto(client, spanCopyChunks(group));
+      await copyInto(client, spanCopyChunks(group, ids));
+      // Which rows are new is decided after the COPY: a partition dropped and
+      // made again by another flush before this COPY has cleared the memory by
+      // now (the COPY could not have gone into the new partition otherwise),
+      // and one dropped later waits for this COMMIT and takes these rows with
+      // it. Also, the new rows' locks are then held only until the COMMIT.
+      const generation = this.#writtenResourceScopes.generation;
+      const newResourceScopes = this.#writtenResourceScopes.unwritten(resourceScopes);
+      if (newResourceScopes.length > 0) {
+        const upsert = upsertResourceScopesQuery(newResourceScopes);
+        await client.query(upsert.text, upsert.values);
+      }
       await client.query(summaries.text, summaries.values);
       await client.query('COMMIT');
+      this.#writtenResourceScopes.add(newResourceScopes, generation);
     } catch (error) {
       try {
         await client.query('ROLLBACK');
@@ -273,7 +295,13 @@ export class PostgresSink implements Sink {
     for (const write of group) for (const { day } of write.spans) if (!this.#daysWithPartitions.has(day)) missing.add(day);
     if (missing.size === 0) return;
     const days = [...missing];
-    const created = [...(await ensurePartitionDays(this.#db, 'spans', days)), ...(await ensurePartitionDays(this.#db, 'trace_summaries', days))];
+    const created: string[] = [];
+    for (const table of partitionedTables) {
+      const made = await ensurePartitionDays(this.#db, table, days);
+      // A resource_scopes partition made now may replace one that held rows this sink remembers.
+      if (table === 'resource_scopes' && made.length > 0) this.#writtenResourceScopes.clear();
+      created.push(...made);
+    }
     if (created.length > 0) this.#logger.info({ partitions: created }, 'created partitions for incoming spans');
     const oldestKept = Math.floor(this.#now() / dayMs) - this.#retentionDays;
     for (const day of this.#daysWithPartitions) if (day < oldestKept) this.#daysWithPartitions.delete(day);

@@ -1,4 +1,5 @@
 import type { SpanRow } from '@justanalytics/collector';
+import type { ResourceScopeIds } from './resource-scopes.ts';
 import type { SiteSpans } from './span-admission.ts';
 import { copyBytea, copyJson, copyNull, copyNullableBytea, copyNullableText, copyText, nanosToTimestamp } from './copy-text.ts';
 
@@ -26,10 +27,7 @@ const spanColumns = [
   'dropped_events_count',
   'links',
   'dropped_links_count',
-  'resource',
-  'resource_schema_url',
-  'scope',
-  'scope_schema_url',
+  'resource_scope_id',
 ] as const;
 
 /** The statement the rows of spanCopyLine feed, in text format. */
@@ -37,11 +35,10 @@ export const copySpansSql = `COPY spans (${spanColumns.join(', ')}) FROM STDIN`;
 
 /**
  * One span as a line of COPY text, in the order of copySpansSql's columns.
- * `siteId` is the batch's, not the row's. The decoder shares one resource and
- * one scope object among the spans they cover; `shared` remembers their text
- * so each is serialised once per flush.
+ * `siteId` is the batch's, not the row's; `resourceScopeId` is the id of the
+ * row's resource and scope in resource_scopes.
  */
-export function spanCopyLine(siteId: string, row: SpanRow, shared: Map<object, string> = new Map()): string {
+export function spanCopyLine(siteId: string, row: SpanRow, resourceScopeId: Buffer): string {
   return (
     [
       siteId,
@@ -67,30 +64,20 @@ export function spanCopyLine(siteId: string, row: SpanRow, shared: Map<object, s
       String(row.droppedEventsCount),
       copyJson(row.links),
       String(row.droppedLinksCount),
-      sharedJson(row.resource, shared),
-      copyText(row.resourceSchemaUrl),
-      sharedJson(row.scope, shared),
-      copyText(row.scopeSchemaUrl),
+      copyBytea(resourceScopeId),
     ].join('\t') + '\n'
   );
 }
 
-function sharedJson(value: object, shared: Map<object, string>): string {
-  let text = shared.get(value);
-  if (text === undefined) {
-    text = copyJson(value);
-    shared.set(value, text);
-  }
-  return text;
-}
-
-/** COPY text for many writes' spans in chunks of about `chunkChars`, so a large flush is never one huge string. */
-export function* spanCopyChunks(writes: readonly SiteSpans[], chunkChars = 256 * 1024): Generator<string> {
+/**
+ * COPY text for many writes' spans in chunks of about `chunkChars`, so a large
+ * flush is never one huge string. `ids` gives each row's resource_scopes id.
+ */
+export function* spanCopyChunks(writes: readonly SiteSpans[], ids: ResourceScopeIds, chunkChars = 256 * 1024): Generator<string> {
   let chunk = '';
-  const shared = new Map<object, string>();
   for (const { siteId, spans } of writes) {
     for (const { row } of spans) {
-      chunk += spanCopyLine(siteId, row, shared);
+      chunk += spanCopyLine(siteId, row, ids.of(row).id);
       if (chunk.length >= chunkChars) {
         yield chunk;
         chunk = '';

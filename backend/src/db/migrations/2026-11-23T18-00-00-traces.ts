@@ -53,10 +53,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       dropped_events_count bigint NOT NULL,
       links jsonb NOT NULL,
       dropped_links_count bigint NOT NULL,
-      resource jsonb NOT NULL,
-      resource_schema_url text NOT NULL,
-      scope jsonb NOT NULL,
-      scope_schema_url text NOT NULL
+      -- The span's resource and scope, stored once in resource_scopes.
+      resource_scope_id bytea NOT NULL
     ) PARTITION BY RANGE (start_time)`.execute(db);
   // No unique key: COPY cannot skip duplicates, and an exporter that retries a
   // committed export would fail its whole batch. Readers de-duplicate by span_id.
@@ -81,9 +79,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (site_id, trace_id, day)
     ) PARTITION BY RANGE (day)`.execute(db);
   await sql`CREATE INDEX trace_summaries_start_idx ON trace_summaries (site_id, start_time DESC, trace_id DESC)`.execute(db);
+
+  // Each distinct (resource, scope) pair of a site, once per UTC day it has
+  // spans on; spans refer to it by id, a hash of the four values, so every
+  // day's row of one id holds the same content. Per day so that retention
+  // drops it with the spans that use it.
+  await sql`
+    CREATE TABLE resource_scopes (
+      site_id bigint NOT NULL,
+      day timestamptz NOT NULL,
+      id bytea NOT NULL,
+      resource jsonb NOT NULL,
+      resource_schema_url text NOT NULL,
+      scope jsonb NOT NULL,
+      scope_schema_url text NOT NULL,
+      PRIMARY KEY (site_id, id, day)
+    ) PARTITION BY RANGE (day)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('resource_scopes').execute();
   await db.schema.dropTable('trace_summaries').execute();
   await db.schema.dropTable('spans').execute();
   await db.schema.dropTable('api_keys').execute();

@@ -1,5 +1,5 @@
 import type { ColumnType } from 'kysely';
-import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector';
+import type { KeyValueJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector';
 
 type Int8 = ColumnType<string, never, never>; // written by COPY only; read as decimal strings
 type Json<T> = ColumnType<T, never, never>;
@@ -29,8 +29,6 @@ export interface SpansTable {
   dropped_events_count: Int8;
   links: Json<SpanLinkJson[]>;
   dropped_links_count: Int8;
-  resource: Json<ResourceJson>;
-  resource_schema_url: ColumnType<string, never, never>;
-  scope: Json<ScopeJson>;
-  scope_schema_url: ColumnType<string, never, never>;
+  /** The `id` of the span's row in resource_scopes (16 bytes). */
+  resource_scope_id: ColumnType<Buffer, never, never>;
 }
