@@ -1,7 +1,8 @@
-// Ingest benchmark: OTLP/HTTP protobuf exports of 512 spans (64 traces of 8
-// spans) each into `justanalytics serve` running as its own process, from 1 and
-// from 8 concurrent clients; prints spans/s acknowledged (every acknowledged
-// span is committed in PostgreSQL).
+// Ingest benchmark: OTLP protobuf exports of 512 spans (64 traces of 8 spans)
+// each into `justanalytics serve` running as its own process, over OTLP/HTTP and
+// OTLP/gRPC, from 1 and from 8 concurrent clients (on gRPC: concurrent calls on one
+// channel, as an exporter makes them); prints spans/s acknowledged
+// (every acknowledged span is committed in PostgreSQL).
 //
 //   npm run bench                       embedded PostgreSQL in a temp dir
 //   DATABASE_URL=postgres://… npm run bench
@@ -13,27 +14,50 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { sampleTraceRequest } from './sample-spans.ts';
 
 const spansPerRequest = 512;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
-function post(agent: Agent, port: number, key: string, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { agent, host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+/** One transport's connection(s): `send` resolves true when the export was acknowledged. */
+interface Exporter {
+  send(body: Buffer): Promise<boolean>;
+  close(): void;
 }
 
-async function phase(clients: number, port: number, key: string, payloads: Buffer[]): Promise<{ spansPerSecond: number; rejected: number }> {
+function httpExporter(port: number, key: string, clients: number): Exporter {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const headers = { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` };
+  return {
+    send: (body) =>
+      new Promise((resolve, reject) => {
+        const req = request({ agent, host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        });
+        req.on('error', reject);
+        req.end(body);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+function grpcExporter(port: number, key: string): Exporter {
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${key}`);
+  const raw = (buffer: Buffer): Buffer => buffer;
+  return {
+    send: (body) =>
+      new Promise((resolve) => {
+        client.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export', raw, raw, body, metadata, (error) => resolve(error === null));
+      }),
+    close: () => client.close(),
+  };
+}
+
+async function phase(clients: number, exporter: Exporter, payloads: Buffer[]): Promise<{ spansPerSecond: number; rejected: number }> {
   let spans = 0;
   let rejected = 0;
   let next = 0;
@@ -42,14 +66,13 @@ async function phase(clients: number, port: number, key: string, payloads: Buffe
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < end) {
-        const status = await post(agent, port, key, payloads[next++ % payloads.length]!);
-        if (status === 200) spans += spansPerRequest;
+        if (await exporter.send(payloads[next++ % payloads.length]!)) spans += spansPerRequest;
         else rejected++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
+  exporter.close();
   return { spansPerSecond: Math.round(spans / elapsed), rejected };
 }
 
@@ -65,9 +88,9 @@ try {
   createInterface({ input: server.stdout }).on('line', (line) => {
     key ||= /ja_sk_[A-Za-z0-9_-]+/.exec(line)?.[0] ?? '';
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ports = await new Promise<{ otlpHttpPort: number; otlpGrpcPort: number }>((resolve, reject) => {
     createInterface({ input: server.stderr }).on('line', (line) => {
-      if (line.includes('justanalytics is serving')) resolve((JSON.parse(line) as { otlpHttpPort: number }).otlpHttpPort);
+      if (line.includes('justanalytics is serving')) resolve(JSON.parse(line) as { otlpHttpPort: number; otlpGrpcPort: number });
     });
     server.on('exit', () => reject(new Error('serve exited before it was ready')));
   });
@@ -76,10 +99,17 @@ try {
   console.log(
     `ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,
   );
-  await phase(2, port, key, payloads.slice(0, 4)); // warm-up
-  for (const clients of [1, 8]) {
-    const result = await phase(clients, port, key, payloads);
-    console.log(`${clients} client${clients > 1 ? 's' : ''}: ${result.spansPerSecond} spans/s${result.rejected ? `, ${result.rejected} requests not acknowledged` : ''}`);
+  await phase(2, httpExporter(ports.otlpHttpPort, key, 2), payloads.slice(0, 4)); // warm-up
+  const transports: Array<[string, (clients: number) => Exporter]> = [
+    ['OTLP/HTTP', (clients) => httpExporter(ports.otlpHttpPort, key, clients)],
+    ['OTLP/gRPC', () => grpcExporter(ports.otlpGrpcPort, key)],
+  ];
+  for (const [transport, exporter] of transports) {
+    for (const clients of [1, 8]) {
+      const result = await phase(clients, exporter(clients), payloads);
+      const notAcknowledged = result.rejected ? `, ${result.rejected} requests not acknowledged` : '';
+      console.log(`${transport}, ${clients} client${clients > 1 ? 's' : ''}: ${result.spansPerSecond} spans/s${notAcknowledged}`);
+    }
   }
 } finally {
   server.kill('SIGTERM');
