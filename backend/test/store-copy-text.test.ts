@@ -2,7 +2,8 @@
 // strings, timestamps from nanoseconds, and the classification of database
 // errors into unavailable / retry / missing partition / data.
 import t from 'tap';
-import { copyBytea, copyJson, copyNullableText, copyText, nanosToTimestamp, storableString } from '../src/store/copy-text.ts';
+import { sanitizeString } from '@justanalytics/collector';
+import { copyBytea, copyJson, copyNullableText, copyText, nanosToTimestamp } from '../src/store/copy-text.ts';
 import { classifyDatabaseError } from '../src/store/database-errors.ts';
 
 t.test('COPY text escapes what would end a value or a row', async (t) => {
@@ -13,7 +14,7 @@ t.test('COPY text escapes what would end a value or a row', async (t) => {
   t.equal(copyBytea(Buffer.from([0, 1, 254, 255])), '\\\\x0001feff');
   t.equal(copyJson({ s: 'tab\there "q" \\' }), '{"s":"tab\\\\there \\\\"q\\\\" \\\\\\\\"}');
   t.equal(copyJson(['\u0000', '\ud800']), '["\uFFFD","\uFFFD"]', 'NUL and lone surrogates become U+FFFD, not \\u escapes jsonb refuses');
-  t.equal(storableString('ok \u{1F600}'), 'ok \u{1F600}', 'valid pairs stay');
+  t.equal(sanitizeString('ok \u{1F600}'), 'ok \u{1F600}', 'valid pairs stay');
 });
 
 t.test('timestamps keep the microseconds and never round into the next day', async (t) => {

@@ -1,5 +1,6 @@
 import type { Scope } from '@justanalytics/collector';
 import { createApiKey, listApiKeys, revokeApiKey } from '../store/api-keys.ts';
+import { isRowId } from '../store/ids.ts';
 import { getSite } from '../store/sites.ts';
 import { UsageError, type CommandContext } from './command-context.ts';
 import { withDatabase } from './with-database.ts';
@@ -44,7 +45,7 @@ export async function runKeysCommand(context: CommandContext): Promise<number> {
 }
 
 function requireId(value: string | undefined, what: string): string {
-  if (value === undefined || !/^[1-9][0-9]{0,18}$/.test(value)) throw new UsageError(`${what} must be a numeric ID`);
+  if (value === undefined || !isRowId(value)) throw new UsageError(`${what} must be a numeric ID`);
   return value;
 }
 

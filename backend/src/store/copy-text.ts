@@ -1,3 +1,5 @@
+import { sanitizeString } from '@justanalytics/collector';
+
 // Values in PostgreSQL's COPY text format: columns separated by tabs, rows by
 // newlines, \N for NULL, and a backslash escape for the characters that would
 // otherwise end a value or a row.
@@ -8,18 +10,9 @@ const needsEscape = /[\\\n\r\t]/;
 const escapable = /[\\\n\r\t]/g;
 const escapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/**
- * PostgreSQL text cannot hold NUL, and JS strings may hold lone surrogates
- * (from invalid UTF-8 that a decoder let through). Both become U+FFFD, so a
- * bad string is stored recognisably instead of failing its batch.
- */
-export function storableString(text: string): string {
-  const withoutNul = text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
-  return withoutNul.isWellFormed() ? withoutNul : withoutNul.toWellFormed();
-}
-
 export function copyText(text: string): string {
-  const value = storableString(text);
+  // The collector sanitises what it decodes; a sink must not trust every caller to.
+  const value = sanitizeString(text);
   return needsEscape.test(value) ? value.replace(escapable, (c) => escapes[c] ?? c) : value;
 }
 
@@ -45,7 +38,7 @@ const unstorableJsonEscape = /\\u(?:0000|[dD][89a-fA-F])/;
 export function storableJson(value: unknown): string {
   const json = JSON.stringify(value);
   if (!unstorableJsonEscape.test(json)) return json;
-  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? storableString(inner) : inner));
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? sanitizeString(inner) : inner));
 }
 
 /** A value as jsonb input text, with strings made storable, escaped for COPY. */

@@ -79,6 +79,8 @@ export class PostgresSink implements Sink {
   #pendingRows = 0;
   /** Flush loops running; each takes groups off the queue until it is empty. */
   #flushers = 0;
+  /** Flush loops inside a flush (as opposed to waiting to take their first group). */
+  #busyFlushers = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** One promise per accepted write, settled when the write is. */
@@ -155,9 +157,6 @@ export class PostgresSink implements Sink {
     this.#flushers++;
     void this.#flushLoop();
   }
-
-  /** Flush loops inside a flush (as opposed to waiting to take their first group). */
-  #busyFlushers = 0;
 
   async #flushLoop(): Promise<void> {
     try {

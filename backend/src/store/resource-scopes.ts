@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ResourceJson, ScopeJson, SpanRow } from '@justanalytics/collector';
-import { storableJson, storableString } from './copy-text.ts';
+import { sanitizeString, type ResourceJson, type ScopeJson, type SpanRow } from '@justanalytics/collector';
+import { storableJson } from './copy-text.ts';
 import type { SiteSpans } from './span-admission.ts';
 import type { ParameterisedQuery } from './trace-summaries.ts';
 
@@ -37,13 +37,13 @@ export function resourceScopeId(resource: ResourceJson, resourceSchemaUrl: strin
 }
 
 function canonicalJson(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(storableString(value));
+  if (typeof value === 'string') return JSON.stringify(sanitizeString(value));
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value)
       .filter(([, inner]) => inner !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(storableString(key))}:${canonicalJson(inner)}`).join(',')}}`;
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(sanitizeString(key))}:${canonicalJson(inner)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -132,9 +132,9 @@ export function upsertResourceScopesQuery(rows: readonly ResourceScopeRow[]): Pa
     days.push(new Date(day * dayMs).toISOString());
     ids.push(pair.id);
     resources.push(storableJson(pair.resource));
-    resourceSchemaUrls.push(storableString(pair.resourceSchemaUrl));
+    resourceSchemaUrls.push(sanitizeString(pair.resourceSchemaUrl));
     scopes.push(storableJson(pair.scope));
-    scopeSchemaUrls.push(storableString(pair.scopeSchemaUrl));
+    scopeSchemaUrls.push(sanitizeString(pair.scopeSchemaUrl));
   }
   return { text: upsertSql, values: [siteIds, days, ids, resources, resourceSchemaUrls, scopes, scopeSchemaUrls] };
 }

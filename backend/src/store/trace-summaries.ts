@@ -1,5 +1,6 @@
+import { sanitizeString } from '@justanalytics/collector';
 import type { SiteSpans } from './span-admission.ts';
-import { nanosToTimestamp, storableString } from './copy-text.ts';
+import { nanosToTimestamp } from './copy-text.ts';
 
 /** What one flush adds to the summary of one trace on one UTC day. */
 export interface TraceSummaryDelta {
@@ -92,8 +93,8 @@ export function upsertTraceSummariesQuery(deltas: readonly TraceSummaryDelta[]):
     endNanos.push(delta.endNanos.toString());
     spanCounts.push(String(delta.spanCount));
     errorCounts.push(String(delta.errorCount));
-    rootServices.push(delta.root === null ? null : storableString(delta.root.serviceName));
-    rootNames.push(delta.root === null ? null : storableString(delta.root.spanName));
+    rootServices.push(delta.root === null ? null : sanitizeString(delta.root.serviceName));
+    rootNames.push(delta.root === null ? null : sanitizeString(delta.root.spanName));
   }
   return { text: upsertSql, values: columns };
 }
