@@ -15,6 +15,8 @@ export interface Config {
   maxInFlightBytes: number;
   /** Origins allowed to send OTLP/HTTP from a browser; empty means none. */
   corsOrigins: string[];
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty means none. */
+  trustedProxies: string[];
   /** Days of spans kept; older partitions are dropped. */
   retentionDays: number;
   /** Rows the store may hold in memory before receivers answer 429. */
@@ -44,14 +46,20 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     apiPort: port(pick('api-port', 'JUSTANALYTICS_API_PORT'), 8080, 'API port'),
     maxRequestBytes: positiveInt(pick(null, 'JUSTANALYTICS_MAX_REQUEST_BYTES'), 64 * 1024 * 1024, 'JUSTANALYTICS_MAX_REQUEST_BYTES'),
     maxInFlightBytes: positiveInt(pick(null, 'JUSTANALYTICS_MAX_INFLIGHT_BYTES'), 256 * 1024 * 1024, 'JUSTANALYTICS_MAX_INFLIGHT_BYTES'),
-    corsOrigins: (pick(null, 'JUSTANALYTICS_CORS_ORIGINS') ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin !== ''),
+    corsOrigins: list(pick(null, 'JUSTANALYTICS_CORS_ORIGINS')),
+    trustedProxies: list(pick(null, 'JUSTANALYTICS_TRUSTED_PROXIES')),
     retentionDays: positiveInt(pick(null, 'JUSTANALYTICS_RETENTION_DAYS'), 30, 'JUSTANALYTICS_RETENTION_DAYS'),
     maxQueuedRows: positiveInt(pick(null, 'JUSTANALYTICS_MAX_QUEUED_ROWS'), 200_000, 'JUSTANALYTICS_MAX_QUEUED_ROWS'),
     logLevel: pick(null, 'JUSTANALYTICS_LOG_LEVEL') ?? 'info',
   };
+}
+
+/** A comma-separated list, without empty items. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -60,6 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       maxRequestBytes: config.maxRequestBytes,
       maxInFlightBytes: config.maxInFlightBytes,
       corsOrigins: config.corsOrigins,
+      trustedProxies: config.trustedProxies,
     });
     stops.unshift(() => collector.shutdown());
     const { httpPort, grpcPort } = await collector.start();

@@ -27,6 +27,7 @@ function call(overrides: Partial<ExportCall> & { body?: string }): ExportCall & 
   const body = overrides.body ?? JSON.stringify(jsonRequest([jsonSpan()]));
   return {
     authorization: `Bearer ${INGEST_KEY}`,
+    clientAddress: '127.0.0.1',
     encoding: 'json',
     log,
     readBody: async () => {

@@ -156,7 +156,7 @@ function gatedSink(): Sink & { open(): void; entered: Promise<void> } {
 }
 
 function call(body: Buffer, overrides: Partial<ExportCall> = {}): ExportCall {
-  return { authorization: `Bearer ${INGEST_KEY}`, encoding: 'json', log, readBody: async () => body, ...overrides };
+  return { authorization: `Bearer ${INGEST_KEY}`, clientAddress: '127.0.0.1', encoding: 'json', log, readBody: async () => body, ...overrides };
 }
 
 const context = (sink: Sink, memoryBudget: MemoryBudget): ExportContext => ({ sink, keys, inFlight: new InFlight(), memoryBudget });

@@ -28,6 +28,8 @@ export interface CollectorOptions {
   maxInFlightBytes?: number;
   /** Browser origins allowed on OTLP/HTTP; '*' allows any. Default: none. */
   corsOrigins?: readonly string[];
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client on OTLP/HTTP. Default: none. */
+  trustedProxies?: readonly string[];
 }
 
 export interface CollectorPorts {
@@ -59,6 +61,7 @@ export function createCollector(options: CollectorOptions): Collector {
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     maxInFlightBytes: options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
     corsOrigins: options.corsOrigins ?? [],
+    trustedProxies: options.trustedProxies ?? [],
   };
   for (const name of ['httpPort', 'grpcPort'] as const) {
     const port = settings[name];
@@ -79,7 +82,7 @@ export function createCollector(options: CollectorOptions): Collector {
 
   async function startReceivers(): Promise<CollectorPorts> {
     try {
-      const http: FastifyInstance = await createOtlpHttpServer({ ...receivers, corsOrigins: settings.corsOrigins, logger });
+      const http: FastifyInstance = await createOtlpHttpServer({ ...receivers, corsOrigins: settings.corsOrigins, trustedProxies: settings.trustedProxies, logger });
       stops.unshift(() => http.close());
       await http.listen({ host: settings.host, port: settings.httpPort });
       const address = http.server.address();

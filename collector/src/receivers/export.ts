@@ -28,6 +28,12 @@ export type ReserveBytes = (bytes: number) => void;
 export interface ExportCall {
   /** The Authorization header, or the gRPC `authorization` metadata. */
   authorization: string | undefined;
+  /**
+   * The client's address (after trusted-proxy resolution on HTTP), for
+   * limiting failed authentications per client. Held in memory only: never
+   * logged or stored.
+   */
+  clientAddress: string;
   encoding: OtlpEncoding;
   /**
    * Reads the body. Called only once the key is known to be good, so an

@@ -64,6 +64,7 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
         const log = logger.child({ reqId: randomUUID() });
         exportSignal(signal, context, {
           authorization: firstString(call.metadata.get('authorization')),
+          clientAddress: peerAddress(call.getPeer()),
           encoding: 'protobuf',
           log,
           // grpc-js hands over whole messages: exportSignal reserves their size.
@@ -120,4 +121,12 @@ function toServiceError(error: ReceiverError): ServerErrorResponse {
 function firstString(values: readonly (string | Buffer)[]): string | undefined {
   const first = values[0];
   return typeof first === 'string' ? first : undefined;
+}
+
+/** The address part of grpc-js's peer ("1.2.3.4:5678", "[::1]:5678"), or the whole string when it has no port. */
+export function peerAddress(peer: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(peer);
+  if (bracketed !== null) return bracketed[1] as string;
+  const v4 = /^([^:]+):\d+$/.exec(peer);
+  return v4 === null ? peer : (v4[1] as string);
 }

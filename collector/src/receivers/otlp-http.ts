@@ -98,6 +98,7 @@ export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
       const contentEncoding = parseContentEncoding(singleHeader(request.headers['content-encoding']));
       const response = await exportSignal(signal, context, {
         authorization: singleHeader(request.headers.authorization),
+        clientAddress: request.ip,
         encoding,
         log: request.log,
         readBody: async (reserve) => {
@@ -121,6 +122,11 @@ export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
 
 export interface OtlpHttpServerOptions extends OtlpHttpOptions {
   logger: Logger;
+  /**
+   * Proxies (addresses or CIDRs) whose X-Forwarded-For is believed, so that
+   * the client address is the one behind a load balancer. Default: none.
+   */
+  trustedProxies?: readonly string[];
 }
 
 /**
@@ -129,12 +135,13 @@ export interface OtlpHttpServerOptions extends OtlpHttpOptions {
  * headers (API keys) nor bodies.
  */
 export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Promise<FastifyInstance> {
-  const { logger, ...pluginOptions } = options;
+  const { logger, trustedProxies = [], ...pluginOptions } = options;
   const app = Fastify({
     loggerInstance: logger.child({ receiver: 'otlp-http' }, { serializers: { req: requestForLog, res: replyForLog } }),
     genReqId: () => randomUUID(),
-    // Never trust X-Forwarded-For & co: addresses are not used or logged.
-    trustProxy: false,
+    // X-Forwarded-For only from the proxies named. The address limits failed
+    // authentications per client; it is never logged.
+    trustProxy: trustedProxies.length === 0 ? false : [...trustedProxies],
     // Exporters send many requests a second: one debug line each (below), not two info lines.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
