@@ -15,12 +15,23 @@ export { ErrorSink } from './sink/error-sink.ts';
 // Keys
 export type { KeyResolver, ResolvedKey, Scope } from './auth/key-resolver.ts';
 export { StaticKeyResolver } from './auth/static-key-resolver.ts';
+export type { FailedAuthLimiterOptions } from './auth/failed-auth-limiter.ts';
+export { FailedAuthLimiter, DEFAULT_FAILURES_PER_SECOND, DEFAULT_FAILURE_BURST, DEFAULT_MAX_FAILING_CLIENTS } from './auth/failed-auth-limiter.ts';
 
 // Decode
 export type { OtlpEncoding } from './decode/otlp-encoding.ts';
 export type { DecodedRows } from './decode/decoded-rows.ts';
 export { MalformedRequestError } from './decode/malformed-request-error.ts';
-export { decodeTraceRequest, decodeTraceProtobuf, decodeTraceJson } from './decode/decode-trace-request.ts';
+export { decodeTraceRequest, decodeTraceProtobuf, decodeTraceJson, scanTraceRequest, decodeScannedTraceRequest } from './decode/decode-trace-request.ts';
+export type { DecodeLimits } from './decode/decode-limits.ts';
+export { DEFAULT_DECODE_LIMITS, decodeLimitsOf } from './decode/decode-limits.ts';
+export type { RequestScan } from './decode/request-scan.ts';
+export { scanRequest } from './decode/request-scan.ts';
+export type { FieldShape, MessageShape, ScalarKind, SchemaShape, WireCounts, WireSchema } from './decode/wire-schema.ts';
+export { compileWireSchema } from './decode/wire-schema.ts';
+export { scanProtobuf } from './decode/wire-scan.ts';
+export { scanJson } from './decode/json-scan.ts';
+export { TRACE_WIRE_SCHEMA } from './decode/trace-wire-schema.ts';
 export { traceRequestToRows } from './decode/trace-request-to-rows.ts';
 export { sanitizeString } from './decode/sanitize-string.ts';
 export { UNKNOWN_SERVICE } from './decode/promoted-attributes.ts';
@@ -40,6 +51,14 @@ export type { OtlpHttpOptions, OtlpHttpServerOptions } from './receivers/otlp-ht
 export { otlpHttpPlugin, createOtlpHttpServer } from './receivers/otlp-http.ts';
 export type { OtlpGrpcOptions, OtlpGrpcServer } from './receivers/otlp-grpc.ts';
 export { createOtlpGrpcServer } from './receivers/otlp-grpc.ts';
-export { DEFAULT_GRPC_PORT, DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_REQUEST_BYTES } from './receivers/defaults.ts';
+export {
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+} from './receivers/defaults.ts';
 export type { Collector, CollectorOptions, CollectorPorts } from './receivers/collector.ts';
 export { createCollector } from './receivers/collector.ts';

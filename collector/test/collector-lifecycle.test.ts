@@ -3,42 +3,22 @@
 // shutdown; shutdown is safe twice and before start; a half-started
 // collector (a port taken) closes what it opened and rejects; shutdown waits
 // for running exports (HTTP and gRPC) so what is acknowledged is written,
-// and refuses new ones.
+// and refuses new ones; past its deadline it answers the exports still
+// running as unavailable (retryable) instead of waiting forever.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import type { Test } from 'tap';
 import { createCollector } from '../src/receivers/collector.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
-import type { RowBatch, Sink, WriteResult } from '../src/sink/sink.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, silentLogger } from './helpers/fixtures.ts';
 import { traceExportClient } from './helpers/grpc-client.ts';
+import { GatedSink } from './helpers/test-doubles.ts';
 
 const base = { keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0 };
 const body = JSON.stringify(jsonRequest([jsonSpan()]));
 const headers = { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' };
 
-/** A sink whose writes wait until release() is called. */
-class GatedSink implements Sink {
-  readonly written: RowBatch[] = [];
-  readonly #gate = Promise.withResolvers<void>();
-  readonly #entered = Promise.withResolvers<void>();
-
-  async write(batch: RowBatch): Promise<WriteResult> {
-    this.#entered.resolve();
-    await this.#gate.promise;
-    this.written.push(batch);
-    return { rejected: 0, message: '' };
-  }
-
-  entered(): Promise<void> {
-    return this.#entered.promise;
-  }
-
-  release(): void {
-    this.#gate.resolve();
-  }
-}
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -148,13 +128,13 @@ t.test('shutdown waits for a running HTTP export, then refuses new ones', async 
   const { httpPort } = await collector.start();
   const url = `http://127.0.0.1:${httpPort}/v1/traces`;
   const exporting = fetch(url, { method: 'POST', headers, body });
-  await sink.entered();
+  await sink.waitFor(1);
 
   const stopping = collector.shutdown();
   t.notOk(await settled(stopping), 'shutdown waits while the write is pending');
   await t.rejects(fetch(url, { method: 'POST', headers, body }), 'no new connections once shutdown began');
 
-  sink.release();
+  sink.open();
   const response = await exporting;
   t.equal(response.status, 200, 'the running export is acknowledged');
   t.equal(response.headers.get('connection'), 'close', 'and its kept-alive connection closed');
@@ -169,12 +149,42 @@ t.test('shutdown waits for a running gRPC export', async (t) => {
   const client = traceExportClient(grpcPort);
   t.teardown(() => client.close());
   const exporting = client.export(protobufRequest(jsonRequest([jsonSpan()])));
-  await sink.entered();
+  await sink.waitFor(1);
 
   const stopping = collector.shutdown();
   t.notOk(await settled(stopping), 'shutdown waits while the write is pending');
-  sink.release();
+  sink.open();
   t.equal((await exporting).error, null, 'the running export is acknowledged');
   await stopping;
   t.equal(sink.written.length, 1);
+});
+
+t.test('shutdown has a deadline: exports still running then are refused retryably', async (t) => {
+  const sink = new GatedSink();
+  const collector = createCollector({ ...base, sink, shutdownTimeoutMs: 300 });
+  const { httpPort, grpcPort } = await collector.start();
+  t.teardown(() => sink.open());
+
+  const http = fetch(`http://127.0.0.1:${httpPort}/v1/traces`, { method: 'POST', headers, body });
+  await sink.waitFor(1);
+  const grpcClient = traceExportClient(grpcPort);
+  t.teardown(() => grpcClient.close());
+  const grpc = grpcClient.export(protobufRequest(jsonRequest([jsonSpan()])));
+  // Let the gRPC export reach the (still closed) sink gate too.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+
+  const started = Date.now();
+  await collector.shutdown();
+  t.ok(Date.now() - started < 5000, 'shutdown ends soon after its deadline although the sink never answers');
+  const response = await http;
+  t.equal(response.status, 503, 'the HTTP export still running at the deadline gets 503');
+  t.equal(response.headers.get('retry-after'), '1', 'with Retry-After');
+  const { error } = await grpc;
+  t.equal(error?.code, 14, 'the gRPC export gets UNAVAILABLE');
+  t.equal(sink.written.length, 0, 'nothing was acknowledged that was not written');
+});
+
+t.test('shutdownTimeoutMs and requestTimeoutMs are validated', async (t) => {
+  t.throws(() => createCollector({ ...base, sink: new MemorySink(), shutdownTimeoutMs: 0 }), /shutdownTimeoutMs must be a positive integer/);
+  t.throws(() => createCollector({ ...base, sink: new MemorySink(), requestTimeoutMs: -1 }), /requestTimeoutMs must be a positive integer/);
 });

@@ -2,18 +2,24 @@
 // same decoder as HTTP (raw Buffers), gzip-compressed messages, partial
 // success, and the same status mapping as HTTP (UNAUTHENTICATED,
 // PERMISSION_DENIED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE) with a
-// google.rpc.Status carrying RetryInfo when the client may retry.
+// google.rpc.Status carrying RetryInfo when the client may retry, whether the
+// call is refused at its headers (a key store down, too many failed
+// authentications from one client) or by the export. grpc-abuse.test.ts
+// covers what the admission of calls defends against.
 import { status as GrpcCode } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { ExportTraceServiceResponse, RpcStatus } from '@justanalytics/proto';
 import t from 'tap';
 import type { Test } from 'tap';
+import { FailedAuthLimiter } from '../src/auth/failed-auth-limiter.ts';
+import type { KeyResolver } from '../src/auth/key-resolver.ts';
+import { StaticKeyResolver } from '../src/auth/static-key-resolver.ts';
 import { createOtlpGrpcServer } from '../src/receivers/otlp-grpc.ts';
 import type { OtlpGrpcOptions } from '../src/receivers/otlp-grpc.ts';
 import { ErrorSink } from '../src/sink/error-sink.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import { SinkOverloadedError, SinkUnavailableError } from '../src/sink/sink.ts';
-import { jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID, silentLogger } from './helpers/fixtures.ts';
+import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID, silentLogger } from './helpers/fixtures.ts';
 import { traceExportClient } from './helpers/grpc-client.ts';
 
 async function serve(t: Test, options: Partial<OtlpGrpcOptions> = {}, gzip = false) {
@@ -61,7 +67,7 @@ t.test('partial success', async (t) => {
   t.same(ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(response as Buffer), { longs: String }), {
     partialSuccess: { rejectedSpans: '1', errorMessage: '1 span rejected: invalid trace_id (16 bytes, not all zero, required)' },
   });
-  t.equal(sink.rows().length, 1);
+  t.equal(sink.batches.length, 1);
 });
 
 t.test('authentication', async (t) => {
@@ -96,9 +102,11 @@ t.test('messages over the limit, plain or once inflated', async (t) => {
     const { call } = await serve(t, { maxRequestBytes: 10_000 }, gzip);
     const { error } = await call(big);
     t.equal(error?.code, GrpcCode.RESOURCE_EXHAUSTED, gzip ? 'gzip' : 'plain');
-    // grpc-js says which check refused it: the compressed message is small.
+    // Which check refused it: the compressed message is small. A gzip message
+    // is refused before it is inflated, for the size its trailer declares.
     if (gzip) t.match(error?.details, /decompresses to a size larger than 10000/);
-    t.same(error?.metadata.get('grpc-status-details-bin'), [], 'no RetryInfo: not retryable');
+    const details = error?.metadata.get('grpc-status-details-bin') ?? [];
+    t.same(details.length === 0 ? [] : statusDetails(error as ServiceError).details, [], 'no RetryInfo: not retryable');
   }
 });
 
@@ -122,4 +130,25 @@ t.test('storage behind or down: retryable codes with RetryInfo', async (t) => {
       t.same([...(status.details[0]?.value ?? [])], [0x0a, 0x02, 0x08, seconds], `${what}: retry after ${seconds}s`);
     }
   }
+});
+
+t.test('refused at the headers with a retryable status: key store down, too many failed authentications', async (t) => {
+  const down: KeyResolver = {
+    resolve: () => Promise.reject(new Error('connection refused')),
+  };
+  const { call: callDown } = await serve(t, { keys: down });
+  const { error: unavailable } = await callDown(body);
+  t.equal(unavailable?.code, GrpcCode.UNAVAILABLE, 'key store down: UNAVAILABLE');
+  t.equal(statusDetails(unavailable as ServiceError).details[0]?.typeUrl, 'type.googleapis.com/google.rpc.RetryInfo');
+
+  const limited = new StaticKeyResolver([[INGEST_KEY, { keyId: 'k', siteId: SITE_ID, scopes: ['ingest'] }]], {
+    failedAuthentications: new FailedAuthLimiter({ burst: 1, failuresPerSecond: 0.001 }),
+  });
+  const { sink, call } = await serve(t, { keys: limited });
+  t.equal((await call(body, 'ja_sk_wrong')).error?.code, GrpcCode.UNAUTHENTICATED, 'a first failure');
+  const { error: tooMany } = await call(body, 'ja_sk_wrong_again');
+  t.equal(tooMany?.code, GrpcCode.RESOURCE_EXHAUSTED, 'then RESOURCE_EXHAUSTED');
+  t.equal(statusDetails(tooMany as ServiceError).details[0]?.typeUrl, 'type.googleapis.com/google.rpc.RetryInfo', 'with RetryInfo');
+  t.equal((await call(body)).error, null, 'a good key from the same client still passes');
+  t.equal(sink.batches.length, 1);
 });

@@ -17,50 +17,18 @@ import { MemoryBudget } from '../src/receivers/memory-budget.ts';
 import { createOtlpGrpcServer } from '../src/receivers/otlp-grpc.ts';
 import { createOtlpHttpServer } from '../src/receivers/otlp-http.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
-import type { Sink, WriteResult } from '../src/sink/sink.ts';
+import type { Sink } from '../src/sink/sink.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, silentLogger } from './helpers/fixtures.ts';
 import { traceExportClient } from './helpers/grpc-client.ts';
 import { buildHttpApp } from './helpers/http-app.ts';
+import { GatedSink, PeakBudget } from './helpers/test-doubles.ts';
 
 const jsonBody = JSON.stringify(jsonRequest([jsonSpan()]));
 const protobufBody = protobufRequest(jsonRequest([jsonSpan()]));
 const headers = { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' };
 const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';
 
-/** A sink whose writes wait until open() is called; it counts the writes waiting. */
-class GatedSink implements Sink {
-  waiting = 0;
-  readonly #gate = Promise.withResolvers<void>();
-  #arrivals: (() => void)[] = [];
 
-  async write(): Promise<WriteResult> {
-    this.waiting++;
-    for (const arrived of this.#arrivals.splice(0)) arrived();
-    await this.#gate.promise;
-    this.waiting--;
-    return { rejected: 0, message: '' };
-  }
-
-  /** Resolves once `count` writes are waiting. */
-  async waitFor(count: number): Promise<void> {
-    while (this.waiting < count) await new Promise<void>((resolve) => this.#arrivals.push(resolve));
-  }
-
-  open(): void {
-    this.#gate.resolve();
-  }
-}
-
-/** A budget that remembers the most it ever had reserved. */
-class PeakBudget extends MemoryBudget {
-  peak = 0;
-
-  override tryReserve(bytes: number, held = 0): boolean {
-    const granted = super.tryReserve(bytes, held);
-    this.peak = Math.max(this.peak, this.reserved);
-    return granted;
-  }
-}
 
 /** What one request holds of the budget while its write waits, measured rather than assumed. */
 async function heldByOne(send: (budget: MemoryBudget, sink: Sink) => Promise<() => Promise<unknown>>): Promise<number> {

@@ -1,3 +1,5 @@
+import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
+
 export type Scope = 'ingest' | 'read' | 'admin';
 
 export interface ResolvedKey {
@@ -13,4 +15,11 @@ export interface ResolvedKey {
  */
 export interface KeyResolver {
   resolve(secret: string): Promise<ResolvedKey | null>;
+  /**
+   * Failed authentications allowed per client address. It lives with the
+   * resolver so that everything authenticating against the same keys (both
+   * OTLP receivers, the query API) counts a client's failures together.
+   * Without one, failures are not limited.
+   */
+  readonly failedAuthentications?: FailedAuthLimiter;
 }

@@ -1,3 +1,4 @@
+import { FailedAuthLimiter } from './failed-auth-limiter.ts';
 import type { KeyResolver, ResolvedKey } from './key-resolver.ts';
 
 /**
@@ -6,9 +7,12 @@ import type { KeyResolver, ResolvedKey } from './key-resolver.ts';
  */
 export class StaticKeyResolver implements KeyResolver {
   readonly #keys: ReadonlyMap<string, ResolvedKey>;
+  readonly failedAuthentications: FailedAuthLimiter;
 
-  constructor(keys: Iterable<readonly [secret: string, key: ResolvedKey]>) {
+  /** `failedAuthentications` defaults to a limiter with the default rates. */
+  constructor(keys: Iterable<readonly [secret: string, key: ResolvedKey]>, options: { failedAuthentications?: FailedAuthLimiter } = {}) {
     this.#keys = new Map(keys);
+    this.failedAuthentications = options.failedAuthentications ?? new FailedAuthLimiter();
   }
 
   async resolve(secret: string): Promise<ResolvedKey | null> {

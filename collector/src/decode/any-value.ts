@@ -1,53 +1,113 @@
 import { int64ToString } from '@justanalytics/proto';
 import type { IAnyValue, IKeyValue } from '@justanalytics/proto';
 import type { AnyValueJson, KeyValueJson } from '../rows/otlp-json.ts';
+import type { DecodeLimits } from './decode-limits.ts';
 import { bytesToBase64 } from './id-bytes.ts';
 import { sanitizeString } from './sanitize-string.ts';
 
-// The recursion below is bounded: protobufjs refuses messages nested more
-// than 100 levels (protoc's limit), in decode and fromObject alike, so no
-// value reaching here is deep enough to exhaust the stack or PostgreSQL's
-// jsonb nesting.
-
-/** Decoded KeyValues as their OTLP/JSON form, every string made storable. */
-export function keyValuesToJson(list: readonly IKeyValue[]): KeyValueJson[] {
-  const out = new Array<KeyValueJson>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const kv = list[i] as IKeyValue;
-    out[i] = { key: sanitizeString(kv.key), value: anyValueToJson(kv.value) };
-  }
-  return out;
+/** Attributes in OTLP/JSON form, and how many past the limit were left out. */
+export interface LimitedAttributes {
+  attributes: KeyValueJson[];
+  dropped: number;
 }
 
 /**
- * One AnyValue in OTLP/JSON form: int64 as an exact decimal string, bytes as
- * base64, the non-finite doubles as the strings proto3 JSON uses, and an
- * AnyValue with no member set (or a KeyValue with no value) as {}.
+ * Turns decoded attributes into their OTLP/JSON form under the decode
+ * limits: past maxAttributes they are dropped (counted, for the item's
+ * dropped_attributes_count); a value with more than maxValueItems items or
+ * nested deeper than maxValueDepth makes the whole list unusable, since OTLP
+ * has no way to say a value was cut. Every string is made storable.
+ *
+ * The recursion is bounded twice: by maxValueDepth here, and before that by
+ * protobufjs, which refuses messages nested more than 100 levels (in decode
+ * and fromObject alike).
  */
-export function anyValueToJson(value: IAnyValue | null): AnyValueJson {
-  if (value === null) return {};
-  switch (value.value) {
-    case 'stringValue':
-      return { stringValue: sanitizeString(value.stringValue ?? '') };
-    case 'boolValue':
-      return { boolValue: value.boolValue === true };
-    case 'intValue':
-      return { intValue: value.intValue === undefined ? '0' : int64ToString(value.intValue) };
-    case 'doubleValue':
-      return { doubleValue: doubleToJson(value.doubleValue ?? 0) };
-    case 'bytesValue':
-      return { bytesValue: value.bytesValue === undefined ? '' : bytesToBase64(value.bytesValue) };
-    case 'arrayValue': {
-      const values = value.arrayValue?.values ?? [];
-      const out = new Array<AnyValueJson>(values.length);
-      for (let i = 0; i < values.length; i++) out[i] = anyValueToJson(values[i] as IAnyValue);
-      return { arrayValue: { values: out } };
-    }
-    case 'kvlistValue':
-      return { kvlistValue: { values: keyValuesToJson(value.kvlistValue?.values ?? []) } };
-    default:
-      return {};
+export class AttributeConverter {
+  readonly #limits: DecodeLimits;
+  /** Why the last call returned null: a partial_success reason. */
+  problem = '';
+
+  constructor(limits: DecodeLimits) {
+    this.#limits = limits;
   }
+
+  /** The attributes kept, or null when one of them holds a value past the limits (the reason in `problem`). */
+  attributes(list: readonly IKeyValue[]): LimitedAttributes | null {
+    const kept = Math.min(list.length, this.#limits.maxAttributes);
+    const attributes = this.#keyValues(list, kept, 1);
+    return attributes === null ? null : { attributes, dropped: list.length - kept };
+  }
+
+  #keyValues(list: readonly IKeyValue[], count: number, depth: number): KeyValueJson[] | null {
+    const out = new Array<KeyValueJson>(count);
+    for (let i = 0; i < count; i++) {
+      const kv = list[i] as IKeyValue;
+      // A key-value with no value at all has no level of value either.
+      const value = kv.value === null ? {} : this.#value(kv.value, depth);
+      if (value === null) return null;
+      out[i] = { key: sanitizeString(kv.key), value };
+    }
+    return out;
+  }
+
+  /**
+   * One AnyValue in OTLP/JSON form: int64 as an exact decimal string, bytes as
+   * base64, the non-finite doubles as the strings proto3 JSON uses, and an
+   * AnyValue with no member set as {}.
+   */
+  #value(value: IAnyValue, depth: number): AnyValueJson | null {
+    if (depth > this.#limits.maxValueDepth) {
+      this.problem = `attribute value nested more than ${this.#limits.maxValueDepth} levels deep`;
+      return null;
+    }
+    switch (value.value) {
+      case 'stringValue':
+        return { stringValue: sanitizeString(value.stringValue ?? '') };
+      case 'boolValue':
+        return { boolValue: value.boolValue === true };
+      case 'intValue':
+        return { intValue: value.intValue === undefined ? '0' : int64ToString(value.intValue) };
+      case 'doubleValue':
+        return { doubleValue: doubleToJson(value.doubleValue ?? 0) };
+      case 'bytesValue':
+        // From OTLP/JSON, fromObject passes anything but a base64 string
+        // through as is: {"length": 1e9} would become a gigabyte here.
+        if (!(value.bytesValue instanceof Uint8Array)) {
+          this.problem = 'invalid bytes_value (a base64 string required)';
+          return null;
+        }
+        return { bytesValue: bytesToBase64(value.bytesValue) };
+      case 'arrayValue': {
+        const values = value.arrayValue?.values ?? [];
+        if (values.length > this.#limits.maxValueItems) return this.#tooManyItems();
+        const out = new Array<AnyValueJson>(values.length);
+        for (let i = 0; i < values.length; i++) {
+          const item = this.#value(values[i] as IAnyValue, depth + 1);
+          if (item === null) return null;
+          out[i] = item;
+        }
+        return { arrayValue: { values: out } };
+      }
+      case 'kvlistValue': {
+        const values = value.kvlistValue?.values ?? [];
+        if (values.length > this.#limits.maxValueItems) return this.#tooManyItems();
+        const out = this.#keyValues(values, values.length, depth + 1);
+        return out === null ? null : { kvlistValue: { values: out } };
+      }
+      default:
+        return {};
+    }
+  }
+
+  #tooManyItems(): null {
+    this.problem = `attribute value with more than ${this.#limits.maxValueItems} array items or kvlist entries`;
+    return null;
+  }
+}
+
+/** OTLP's dropped counts are uint32: what is dropped here is added, up to the most a uint32 holds. */
+export function addDropped(count: number, dropped: number): number {
+  return Math.min(count + dropped, 0xffff_ffff);
 }
 
 function doubleToJson(value: number): number | 'NaN' | 'Infinity' | '-Infinity' {

@@ -1,8 +1,10 @@
 import { int64ToBigInt, int64ToString } from '@justanalytics/proto';
-import type { IExportTraceServiceRequest, IInstrumentationScope, IKeyValue, IResource, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
+import type { IExportTraceServiceRequest, IInstrumentationScope, IKeyValue, IResource, IResourceSpans, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
 import type { ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../rows/otlp-json.ts';
 import type { SpanRow } from '../rows/span-row.ts';
-import { keyValuesToJson } from './any-value.ts';
+import { addDropped, AttributeConverter } from './any-value.ts';
+import { DEFAULT_DECODE_LIMITS } from './decode-limits.ts';
+import type { DecodeLimits } from './decode-limits.ts';
 import type { DecodedRows } from './decoded-rows.ts';
 import { bytesToHex, copyBytes } from './id-bytes.ts';
 import { httpRouteOf, httpStatusCodeOf, serviceNameOf } from './promoted-attributes.ts';
@@ -13,19 +15,31 @@ import { sanitizeString } from './sanitize-string.ts';
 /**
  * Turns a decoded ExportTraceServiceRequest (from protobuf or OTLP/JSON alike)
  * into span rows of one site. A span that cannot be stored is counted and
- * left out with its reason; it never fails the others.
+ * left out with its reason; it never fails the others. The decode limits
+ * apply as OTel SDKs apply theirs: attributes, events and links past them are
+ * dropped and added to the dropped counts; a value past them (too many items,
+ * too deep) rejects the spans that carry it, in their resource or scope too.
  */
-export function traceRequestToRows(request: IExportTraceServiceRequest, siteId: string): DecodedRows<SpanRow> {
+export function traceRequestToRows(request: IExportTraceServiceRequest, siteId: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedRows<SpanRow> {
   const rows: SpanRow[] = [];
   const rejections = new Rejections();
+  const converter = new AttributeConverter(limits);
 
   for (const resourceSpans of request.resourceSpans) {
-    const resource = resourceToJson(resourceSpans.resource);
+    const resource = resourceToJson(resourceSpans.resource, converter);
+    if (resource === null) {
+      rejections.add(`resource ${converter.problem}`, spansIn(resourceSpans));
+      continue;
+    }
     const serviceName = serviceNameOf(resource.attributes);
     const resourceSchemaUrl = sanitizeString(resourceSpans.schemaUrl);
 
     for (const scopeSpans of resourceSpans.scopeSpans) {
-      const scope = scopeToJson(scopeSpans.scope);
+      const scope = scopeToJson(scopeSpans.scope, converter);
+      if (scope === null) {
+        rejections.add(`scope ${converter.problem}`, scopeSpans.spans.length);
+        continue;
+      }
       const shared: SharedColumns = { siteId, serviceName, resource, resourceSchemaUrl, scope, scopeSchemaUrl: sanitizeString(scopeSpans.schemaUrl) };
 
       for (const span of scopeSpans.spans) {
@@ -42,11 +56,22 @@ export function traceRequestToRows(request: IExportTraceServiceRequest, siteId: 
           rejections.add(invalid);
           continue;
         }
-        rows.push(spanToRow(span, shared, startTimeUnixNano, endTimeUnixNano, statusCode));
+        const row = spanToRow(span, shared, startTimeUnixNano, endTimeUnixNano, statusCode, converter, limits);
+        if (row === null) {
+          rejections.add(converter.problem);
+          continue;
+        }
+        rows.push(row);
       }
     }
   }
   return { rows, rejected: rejections.count, message: rejections.message('span', 'spans') };
+}
+
+function spansIn(resourceSpans: IResourceSpans): number {
+  let count = 0;
+  for (const scopeSpans of resourceSpans.scopeSpans) count += scopeSpans.spans.length;
+  return count;
 }
 
 /**
@@ -63,8 +88,23 @@ interface SharedColumns {
   scopeSchemaUrl: string;
 }
 
-function spanToRow(span: ISpan, shared: SharedColumns, startTimeUnixNano: bigint, endTimeUnixNano: bigint, statusCode: number): SpanRow {
-  const attributes = keyValuesToJson(span.attributes);
+/** The span's row, or null when a value in it is past the limits (the reason in converter.problem). */
+function spanToRow(
+  span: ISpan,
+  shared: SharedColumns,
+  startTimeUnixNano: bigint,
+  endTimeUnixNano: bigint,
+  statusCode: number,
+  converter: AttributeConverter,
+  limits: DecodeLimits,
+): SpanRow | null {
+  const limited = converter.attributes(span.attributes);
+  if (limited === null) return null;
+  const attributes = limited.attributes;
+  const events = itemsToJson(span.events, limits.maxSpanEvents, (event) => eventToJson(event, converter));
+  if (events === null) return null;
+  const links = itemsToJson(span.links, limits.maxSpanLinks, (link) => linkToJson(link, converter));
+  if (links === null) return null;
   return {
     siteId: shared.siteId,
     traceId: copyBytes(span.traceId),
@@ -82,11 +122,11 @@ function spanToRow(span: ISpan, shared: SharedColumns, startTimeUnixNano: bigint
     httpRoute: httpRouteOf(attributes),
     httpStatusCode: httpStatusCodeOf(attributes),
     attributes,
-    droppedAttributesCount: span.droppedAttributesCount,
-    events: span.events.map(eventToJson),
-    droppedEventsCount: span.droppedEventsCount,
-    links: span.links.map(linkToJson),
-    droppedLinksCount: span.droppedLinksCount,
+    droppedAttributesCount: addDropped(span.droppedAttributesCount, limited.dropped),
+    events: events.items,
+    droppedEventsCount: addDropped(span.droppedEventsCount, events.dropped),
+    links: links.items,
+    droppedLinksCount: addDropped(span.droppedLinksCount, links.dropped),
     resource: shared.resource,
     resourceSchemaUrl: shared.resourceSchemaUrl,
     scope: shared.scope,
@@ -94,33 +134,53 @@ function spanToRow(span: ISpan, shared: SharedColumns, startTimeUnixNano: bigint
   };
 }
 
+/** The first `max` of a span's events or links converted, and how many past it were dropped; null when one cannot be converted. */
+function itemsToJson<Item, Json>(list: readonly Item[], max: number, toJson: (item: Item) => Json | null): { items: Json[]; dropped: number } | null {
+  const kept = Math.min(list.length, max);
+  const items = new Array<Json>(kept);
+  for (let i = 0; i < kept; i++) {
+    const json = toJson(list[i] as Item);
+    if (json === null) return null;
+    items[i] = json;
+  }
+  return { items, dropped: list.length - kept };
+}
+
 /** Attributes with their dropped count, as resources, scopes, events and links all carry them. */
 type AttributesJson = Pick<ResourceJson, 'attributes' | 'droppedAttributesCount'>;
 
-function attributesToJson(item: { attributes: readonly IKeyValue[]; droppedAttributesCount: number }): AttributesJson {
-  return { attributes: keyValuesToJson(item.attributes), droppedAttributesCount: item.droppedAttributesCount };
+function attributesToJson(item: { attributes: readonly IKeyValue[]; droppedAttributesCount: number }, converter: AttributeConverter): AttributesJson | null {
+  const limited = converter.attributes(item.attributes);
+  if (limited === null) return null;
+  return { attributes: limited.attributes, droppedAttributesCount: addDropped(item.droppedAttributesCount, limited.dropped) };
 }
 
-function resourceToJson(resource: IResource | null): ResourceJson {
+function resourceToJson(resource: IResource | null, converter: AttributeConverter): ResourceJson | null {
   if (resource === null) return { attributes: [], droppedAttributesCount: 0 };
-  return attributesToJson(resource);
+  return attributesToJson(resource, converter);
 }
 
-function scopeToJson(scope: IInstrumentationScope | null): ScopeJson {
+function scopeToJson(scope: IInstrumentationScope | null, converter: AttributeConverter): ScopeJson | null {
   if (scope === null) return { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-  return { name: sanitizeString(scope.name), version: sanitizeString(scope.version), ...attributesToJson(scope) };
+  const attributes = attributesToJson(scope, converter);
+  if (attributes === null) return null;
+  return { name: sanitizeString(scope.name), version: sanitizeString(scope.version), ...attributes };
 }
 
-function eventToJson(event: ISpanEvent): SpanEventJson {
-  return { timeUnixNano: int64ToString(event.timeUnixNano), name: sanitizeString(event.name), ...attributesToJson(event) };
+function eventToJson(event: ISpanEvent, converter: AttributeConverter): SpanEventJson | null {
+  const attributes = attributesToJson(event, converter);
+  if (attributes === null) return null;
+  return { timeUnixNano: int64ToString(event.timeUnixNano), name: sanitizeString(event.name), ...attributes };
 }
 
-function linkToJson(link: ISpanLink): SpanLinkJson {
+function linkToJson(link: ISpanLink, converter: AttributeConverter): SpanLinkJson | null {
+  const attributes = attributesToJson(link, converter);
+  if (attributes === null) return null;
   return {
     traceId: bytesToHex(link.traceId),
     spanId: bytesToHex(link.spanId),
     traceState: sanitizeString(link.traceState),
-    ...attributesToJson(link),
+    ...attributes,
     flags: link.flags,
   };
 }

@@ -1,8 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
+import { decodeLimitsOf } from '../decode/decode-limits.ts';
+import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { Sink } from '../sink/sink.ts';
-import { DEFAULT_GRPC_PORT, DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
+import {
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+} from './defaults.ts';
 import { InFlight } from './in-flight.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { createOtlpGrpcServer } from './otlp-grpc.ts';
@@ -30,6 +40,19 @@ export interface CollectorOptions {
   corsOrigins?: readonly string[];
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client on OTLP/HTTP. Default: none. */
   trustedProxies?: readonly string[];
+  /** Longest a request may take to arrive whole (headers and body), on both receivers. Default 30 s. */
+  requestTimeoutMs?: number;
+  /**
+   * Longest shutdown waits for running exports; those still running then are
+   * answered as unavailable (retryable). Default 20 s.
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * What decoding one request may build, on both receivers: attributes,
+   * events and links kept per item, items and depth of values, elements per
+   * request (decode/decode-limits.ts). Limits left out keep their defaults.
+   */
+  decodeLimits?: Partial<DecodeLimits>;
 }
 
 export interface CollectorPorts {
@@ -62,10 +85,16 @@ export function createCollector(options: CollectorOptions): Collector {
     maxInFlightBytes: options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
     corsOrigins: options.corsOrigins ?? [],
     trustedProxies: options.trustedProxies ?? [],
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
   };
   for (const name of ['httpPort', 'grpcPort'] as const) {
     const port = settings[name];
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`collector: options.${name} must be a port number, got ${String(port)}`);
+  }
+  for (const name of ['requestTimeoutMs', 'shutdownTimeoutMs'] as const) {
+    const ms = settings[name];
+    if (!Number.isSafeInteger(ms) || ms <= 0) throw new TypeError(`collector: options.${name} must be a positive integer, got ${String(ms)}`);
   }
   if (!Number.isSafeInteger(settings.maxInFlightBytes) || settings.maxInFlightBytes <= 0) {
     throw new TypeError(`collector: options.maxInFlightBytes must be a positive integer, got ${String(settings.maxInFlightBytes)}`);
@@ -74,7 +103,9 @@ export function createCollector(options: CollectorOptions): Collector {
   const inFlight = new InFlight();
   // One budget for both receivers: they share the process's memory.
   const memoryBudget = new MemoryBudget(settings.maxInFlightBytes);
-  const receivers = { sink: options.sink, keys: options.keys, inFlight, memoryBudget, maxRequestBytes: settings.maxRequestBytes };
+  // Validated once here, so a bad limit fails createCollector rather than start().
+  const decodeLimits = decodeLimitsOf(options.decodeLimits, 'collector');
+  const receivers = { sink: options.sink, keys: options.keys, inFlight, memoryBudget, maxRequestBytes: settings.maxRequestBytes, decodeLimits };
   // Closers of what has started, most recent first.
   const stops: (() => Promise<void>)[] = [];
   let starting: Promise<CollectorPorts> | null = null;
@@ -82,13 +113,24 @@ export function createCollector(options: CollectorOptions): Collector {
 
   async function startReceivers(): Promise<CollectorPorts> {
     try {
-      const http: FastifyInstance = await createOtlpHttpServer({ ...receivers, corsOrigins: settings.corsOrigins, trustedProxies: settings.trustedProxies, logger });
+      const http: FastifyInstance = await createOtlpHttpServer({
+        ...receivers,
+        corsOrigins: settings.corsOrigins,
+        trustedProxies: settings.trustedProxies,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        logger,
+      });
       stops.unshift(() => http.close());
       await http.listen({ host: settings.host, port: settings.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address !== null ? address.port : settings.httpPort;
 
-      const grpc = createOtlpGrpcServer({ ...receivers, logger });
+      const grpc = createOtlpGrpcServer({
+        ...receivers,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        shutdownTimeoutMs: settings.shutdownTimeoutMs,
+        logger,
+      });
       stops.unshift(() => grpc.close());
       const grpcPort = await grpc.listen(settings.host, settings.grpcPort);
 
@@ -104,7 +146,7 @@ export function createCollector(options: CollectorOptions): Collector {
     // Stop accepting first, on both ports, then let running exports reach
     // their commit; the servers finish closing once those have answered.
     const closing = stops.splice(0).map((stop) => stop());
-    await inFlight.close();
+    await inFlight.close(settings.shutdownTimeoutMs);
     const failures = (await Promise.allSettled(closing)).filter((result) => result.status === 'rejected');
     if (failures.length > 0) throw new AggregateError(failures.map((failure) => failure.reason), 'collector shutdown failed');
   }

@@ -1,10 +1,13 @@
 import type { BaseLogger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
+import { DEFAULT_DECODE_LIMITS } from '../decode/decode-limits.ts';
+import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import type { RowBatch, Sink, WriteResult } from '../sink/sink.ts';
 import { authenticateIngest } from './authenticate.ts';
 import { classifyError } from './errors.ts';
 import type { InFlight } from './in-flight.ts';
+import { logFailure } from './log-failure.ts';
 import { MemoryReservation } from './memory-budget.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { RowOf, Signal, SignalDescriptor } from './signal.ts';
@@ -16,6 +19,8 @@ export interface ExportContext {
   inFlight: InFlight;
   /** Bounds the memory of the requests being served, across both transports. */
   memoryBudget: MemoryBudget;
+  /** What decoding one request may build. Default DEFAULT_DECODE_LIMITS. */
+  decodeLimits?: DecodeLimits;
 }
 
 /**
@@ -44,6 +49,12 @@ export interface ExportCall {
   readBody(reserve: ReserveBytes): Promise<Buffer>;
   /** The request's logger (carrying its request id). */
   log: Pick<BaseLogger, 'error' | 'warn' | 'info' | 'debug'>;
+  /**
+   * What the transport already reserved for this request (gRPC reserves a
+   * message's bytes as they arrive), for the export to add to; it is released
+   * when the export ends, as the export's own would be. Default: a new one.
+   */
+  reservation?: MemoryReservation;
 }
 
 /**
@@ -55,15 +66,18 @@ export interface ExportCall {
  */
 export async function exportSignal<S extends Signal>(descriptor: SignalDescriptor<S>, context: ExportContext, call: ExportCall): Promise<Buffer> {
   // Everything the export holds of the memory budget, given back when it ends, whatever the outcome.
-  const reservation = new MemoryReservation(context.memoryBudget);
+  const reservation = call.reservation ?? new MemoryReservation(context.memoryBudget);
   try {
     return await context.inFlight.run(async () => {
-      const key = await authenticateIngest(context.keys, call.authorization);
+      const key = await authenticateIngest(context.keys, call);
       const body = await call.readBody(reservation.reserve);
       // The body's own bytes: reserved while it streamed in, or now if it came whole.
       reservation.reserveTotal(body.length);
-      reservation.reserve(body.length * DECODED_BYTES_PER_BODY_BYTE[call.encoding]);
-      const decoded = descriptor.decode(body, call.encoding, key.siteId);
+      // What decoding will build, counted on the wire before anything is:
+      // reserved first, and refused whole when over the request limit.
+      const limits = context.decodeLimits ?? DEFAULT_DECODE_LIMITS;
+      reservation.reserve(descriptor.scan(body, call.encoding, limits).decodedBytes);
+      const decoded = descriptor.decode(body, call.encoding, key.siteId, limits);
       let written: WriteResult = { rejected: 0, message: '' };
       if (decoded.rows.length > 0) {
         written = await context.sink.write(toBatch(descriptor.signal, key.siteId, decoded.rows));
@@ -75,31 +89,12 @@ export async function exportSignal<S extends Signal>(descriptor: SignalDescripto
     });
   } catch (error) {
     const classified = classifyError(error);
-    if (classified.kind === 'internal') {
-      call.log.error({ err: error }, 'export failed');
-    } else if (classified.retryAfterSeconds !== null) {
-      call.log.warn({ signal: descriptor.signal, kind: classified.kind, retryAfterSeconds: classified.retryAfterSeconds, err: classified.cause }, classified.message);
-    } else {
-      call.log.debug({ signal: descriptor.signal, kind: classified.kind }, classified.message);
-    }
+    logFailure(call.log, error, classified, { signal: descriptor.signal });
     throw classified;
   } finally {
     reservation.release();
   }
 }
-
-/**
- * Memory of the decoded rows per byte of body, reserved on top of the body
- * itself (which stays reserved too: garbage is not memory given back until
- * the GC runs). Measured with process.memoryUsage() (heapUsed + arrayBuffers,
- * after gc) around decoding a 10 MiB protobuf request of HTTP server spans
- * with 10 attributes each (bench/sample-spans.ts), and the same request as
- * 21 MiB of OTLP/JSON: the rows retained 5.1× the protobuf body, whose strings
- * are all fresh copies, and 1.25× the JSON body, whose repeated strings
- * JSON.parse shares. Decoding's intermediate objects (up to 5× more) live
- * only while one request decodes, synchronously, so they are not counted.
- */
-const DECODED_BYTES_PER_BODY_BYTE: Readonly<Record<OtlpEncoding, number>> = { protobuf: 5, json: 2 };
 
 function toBatch<S extends Signal>(signal: S, siteId: string, rows: RowOf<S>[]): RowBatch {
   // RowOf<S> ties the rows to the signal; TypeScript cannot follow that

@@ -4,12 +4,23 @@ import { ReceiverError } from './errors.ts';
  * Counts running exports so shutdown can wait for them: an export that has
  * started is allowed to reach its sink's commit, so nothing acknowledged, or
  * about to be, is lost. Once closed, new exports are refused as unavailable
- * (retryable), for the client to send them to a live instance.
+ * (retryable), for the client to send them to a live instance. Closing has a
+ * deadline: exports still running then are answered as unavailable too, so a
+ * stalled client or a stuck sink cannot hold shutdown forever; what they were
+ * writing may still be committed, and the client's retry then stores it again
+ * (at-least-once, as DESIGN.md says of every retry).
  */
 export class InFlight {
   #running = 0;
   #closed = false;
   #idle: PromiseWithResolvers<void> | null = null;
+  readonly #cutOff = Promise.withResolvers<never>();
+  #deadline: NodeJS.Timeout | null = null;
+
+  constructor() {
+    // Rejected at most once, for every export racing it; none may be left unheard.
+    this.#cutOff.promise.catch(() => undefined);
+  }
 
   get running(): number {
     return this.#running;
@@ -19,18 +30,33 @@ export class InFlight {
     if (this.#closed) throw new ReceiverError('unavailable', 'the collector is shutting down, retry later');
     this.#running++;
     try {
-      return await work();
+      return await Promise.race([work(), this.#cutOff.promise]);
     } finally {
       this.#running--;
-      if (this.#running === 0) this.#idle?.resolve();
+      if (this.#running === 0) this.#becameIdle();
     }
   }
 
-  /** Refuses new exports and resolves once the running ones have finished. */
-  close(): Promise<void> {
+  /**
+   * Refuses new exports and resolves once the running ones have finished, or
+   * once `deadlineMs` has passed and they have been answered as unavailable.
+   * A second call does not move the first one's deadline.
+   */
+  close(deadlineMs = Number.POSITIVE_INFINITY): Promise<void> {
+    if (!(deadlineMs >= 0)) throw new RangeError(`InFlight.close: deadlineMs must be a non-negative number, got ${String(deadlineMs)}`);
     this.#closed = true;
     if (this.#running === 0) return Promise.resolve();
     this.#idle ??= Promise.withResolvers<void>();
+    if (this.#deadline === null && Number.isFinite(deadlineMs)) {
+      this.#deadline = setTimeout(() => {
+        this.#cutOff.reject(new ReceiverError('unavailable', 'the collector shut down before this export finished, retry later'));
+      }, deadlineMs);
+    }
     return this.#idle.promise;
+  }
+
+  #becameIdle(): void {
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
+    this.#idle?.resolve();
   }
 }

@@ -1,17 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { Metadata, Server, ServerCredentials } from '@grpc/grpc-js';
-import type { sendUnaryData, ServerErrorResponse, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
+import { decodeLimitsOf } from '../decode/decode-limits.ts';
+import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { Sink } from '../sink/sink.ts';
-import { encodeRpcStatus, grpcCodeOf } from './errors.ts';
-import type { ReceiverError } from './errors.ts';
+import {
+  DEFAULT_GRPC_MAX_CONCURRENT_STREAMS,
+  DEFAULT_GRPC_MAX_SESSION_MEMORY_MB,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+} from './defaults.ts';
+import { ReceiverError } from './errors.ts';
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
+import { firstString, GrpcAdmission, peerAddress } from './grpc-admission.ts';
+import { toServiceError } from './grpc-status.ts';
 import { InFlight } from './in-flight.ts';
 import { memoryBudgetOf } from './memory-budget.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import { DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
 import type { SignalDescriptor } from './signal.ts';
 import { tracesSignal } from './traces-signal.ts';
 
@@ -29,45 +38,95 @@ export interface OtlpGrpcOptions {
   memoryBudget?: MemoryBudget;
   /** Signals served. Default: traces. */
   signals?: readonly SignalDescriptor[];
+  /** What decoding one request may build (decode/decode-limits.ts); limits left out keep their defaults. Default: DEFAULT_DECODE_LIMITS. */
+  decodeLimits?: Partial<DecodeLimits>;
+  /**
+   * Longest from a call's headers to the last byte of its request; a slower
+   * call is ended with DEADLINE_EXCEEDED and gives back its memory. Default 30 s.
+   */
+  requestTimeoutMs?: number;
+  /** Calls open at once on one connection; more are refused (REFUSED_STREAM, retried by clients). Default 100. */
+  maxConcurrentStreams?: number;
+  /** Memory one connection's HTTP/2 session may use, in megabytes; past it, new calls on it are refused. Default 32. */
+  maxSessionMemoryMb?: number;
+  /**
+   * Longest close() waits for running calls; those still open then are
+   * answered UNAVAILABLE (retryable) and every connection is closed. Default 20 s.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** An OTLP/gRPC server, bound by listen() and stopped by close(). */
 export interface OtlpGrpcServer {
   /** Binds host:port (0 for any free port) and resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
-  /** Stops accepting calls and resolves once the running ones have finished. */
+  /**
+   * Stops accepting calls and resolves once the running ones have finished,
+   * or once shutdownTimeoutMs has passed and they have been ended. Safe to
+   * call twice, or before listen().
+   */
   close(): Promise<void>;
 }
 
+// Connections: an idle one is closed (the client reconnects when it next
+// exports), a silent peer is found by keepalive pings and dropped, and none
+// lives forever (the client reconnects, which also spreads clients over
+// replicas behind a load balancer), its running calls getting a grace period
+// longer than a request's time limit plus a slow commit.
+const MAX_CONNECTION_IDLE_MS = 5 * 60_000;
+const KEEPALIVE_TIME_MS = 2 * 60_000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
+const MAX_CONNECTION_AGE_MS = 30 * 60_000;
+const MAX_CONNECTION_AGE_GRACE_MS = 90_000;
+/** After shutdown has answered the calls still open, how long their answers get to leave before connections are cut. */
+const FORCE_SHUTDOWN_GRACE_MS = 1000;
+
 /**
- * OTLP/gRPC: the signals' `Export` methods (TraceService/Export, …). Messages
- * stay raw Buffers through grpc-js, so the very decoder of OTLP/HTTP runs on
- * them; grpc-js itself inflates gzip and deflate and caps the inflated size.
+ * OTLP/gRPC: the signals' `Export` methods (TraceService/Export, …). Calls
+ * are admitted first (grpc-admission.ts: the key checked on the headers, the
+ * request's memory reserved as it arrives, a time limit); messages stay raw
+ * Buffers through grpc-js, so the very decoder of OTLP/HTTP runs on them;
+ * grpc-js itself inflates gzip and deflate and caps the inflated size.
  */
 export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
-  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes <= 0) {
-    throw new TypeError(`otlp-grpc: options.maxRequestBytes must be a positive integer, got ${String(options.maxRequestBytes)}`);
-  }
+  const maxRequestBytes = positiveInteger(options, 'maxRequestBytes', DEFAULT_MAX_REQUEST_BYTES);
+  const requestTimeoutMs = positiveInteger(options, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS);
+  const maxConcurrentStreams = positiveInteger(options, 'maxConcurrentStreams', DEFAULT_GRPC_MAX_CONCURRENT_STREAMS);
+  const maxSessionMemoryMb = positiveInteger(options, 'maxSessionMemoryMb', DEFAULT_GRPC_MAX_SESSION_MEMORY_MB);
+  const shutdownTimeoutMs = positiveInteger(options, 'shutdownTimeoutMs', DEFAULT_SHUTDOWN_TIMEOUT_MS);
   const context: ExportContext = {
     sink: options.sink,
     keys: options.keys,
     inFlight: options.inFlight ?? new InFlight(),
     memoryBudget: memoryBudgetOf(options, 'otlp-grpc'),
+    decodeLimits: decodeLimitsOf(options.decodeLimits, 'otlp-grpc'),
   };
   const logger = options.logger.child({ receiver: 'otlp-grpc' });
-  const server = new Server({ 'grpc.max_receive_message_length': maxRequestBytes });
+  const admission = new GrpcAdmission({ keys: context.keys, memoryBudget: context.memoryBudget, maxRequestBytes, requestTimeoutMs, logger });
+  const server = new Server({
+    interceptors: [admission.interceptor],
+    'grpc.max_receive_message_length': maxRequestBytes,
+    'grpc.max_concurrent_streams': maxConcurrentStreams,
+    'grpc-node.max_session_memory': maxSessionMemoryMb,
+    'grpc.max_connection_idle_ms': MAX_CONNECTION_IDLE_MS,
+    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+    'grpc.max_connection_age_ms': MAX_CONNECTION_AGE_MS,
+    'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS,
+  });
 
   for (const signal of options.signals ?? [tracesSignal]) {
     server.addService(serviceDefinition(signal), {
       Export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
-        const log = logger.child({ reqId: randomUUID() });
+        const admitted = admission.admittedCall(call.metadata);
         exportSignal(signal, context, {
           authorization: firstString(call.metadata.get('authorization')),
           clientAddress: peerAddress(call.getPeer()),
           encoding: 'protobuf',
-          log,
-          // grpc-js hands over whole messages: exportSignal reserves their size.
+          log: admitted?.log ?? logger.child({ reqId: randomUUID() }),
+          // What the message took on its way in stays reserved; the export adds its rows.
+          reservation: admitted?.reservation,
+          // grpc-js hands over whole messages, already reserved by the admission.
           readBody: async () => call.request,
         }).then(
           (response) => callback(null, response),
@@ -77,6 +136,7 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
     });
   }
 
+  let closing: Promise<void> | null = null;
   return {
     listen(host: string, port: number): Promise<number> {
       return new Promise((resolve, reject) => {
@@ -87,11 +147,31 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
       });
     },
     close(): Promise<void> {
-      return new Promise((resolve, reject) => {
-        server.tryShutdown((error) => (error === undefined ? resolve() : reject(error)));
+      closing ??= new Promise((resolve, reject) => {
+        let force: NodeJS.Timeout | undefined;
+        const deadline = setTimeout(() => {
+          // A stalled client or a stuck export must not hold shutdown: answer them, retryably.
+          admission.endAll(new ReceiverError('unavailable', 'the collector is shutting down, retry later'));
+          force = setTimeout(() => server.forceShutdown(), FORCE_SHUTDOWN_GRACE_MS);
+        }, shutdownTimeoutMs);
+        server.tryShutdown((error) => {
+          clearTimeout(deadline);
+          clearTimeout(force);
+          if (error === undefined) resolve();
+          else reject(error);
+        });
       });
+      return closing;
     },
   };
+}
+
+function positiveInteger<K extends keyof OtlpGrpcOptions>(options: OtlpGrpcOptions, name: K, fallback: number): number {
+  const value = options[name] ?? fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`otlp-grpc: options.${name} must be a positive integer, got ${String(options[name])}`);
+  }
+  return value;
 }
 
 const identity = (buffer: Buffer): Buffer => buffer;
@@ -109,24 +189,4 @@ function serviceDefinition(signal: SignalDescriptor): ServiceDefinition {
       originalName: 'export',
     },
   };
-}
-
-/** The status code and message, and the google.rpc.Status (with RetryInfo when retryable) in grpc-status-details-bin. */
-function toServiceError(error: ReceiverError): ServerErrorResponse {
-  const metadata = new Metadata();
-  metadata.set('grpc-status-details-bin', encodeRpcStatus(error, 'protobuf'));
-  return Object.assign(new Error(error.message), { code: grpcCodeOf(error), details: error.message, metadata });
-}
-
-function firstString(values: readonly (string | Buffer)[]): string | undefined {
-  const first = values[0];
-  return typeof first === 'string' ? first : undefined;
-}
-
-/** The address part of grpc-js's peer ("1.2.3.4:5678", "[::1]:5678"), or the whole string when it has no port. */
-export function peerAddress(peer: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(peer);
-  if (bracketed !== null) return bracketed[1] as string;
-  const v4 = /^([^:]+):\d+$/.exec(peer);
-  return v4 === null ? peer : (v4[1] as string);
 }

@@ -5,9 +5,11 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
+import { decodeLimitsOf } from '../decode/decode-limits.ts';
+import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import type { Sink } from '../sink/sink.ts';
-import { DEFAULT_MAX_REQUEST_BYTES } from './defaults.ts';
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.ts';
 import { classifyError, encodeRpcStatus, httpStatusOf, ReceiverError, retryAfterHeaderOf } from './errors.ts';
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
@@ -33,12 +35,17 @@ export interface OtlpHttpOptions {
   corsOrigins?: readonly string[];
   /** Signals served. Default: traces. */
   signals?: readonly SignalDescriptor[];
+  /** What decoding one request may build (decode/decode-limits.ts); limits left out keep their defaults. Default: DEFAULT_DECODE_LIMITS. */
+  decodeLimits?: Partial<DecodeLimits>;
 }
 
 const CONTENT_TYPES: Readonly<Record<OtlpEncoding, string>> = {
   protobuf: 'application/x-protobuf',
   json: 'application/json',
 };
+
+/** Headers are small: a client that cannot send them in this long is stalling. */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
@@ -50,7 +57,13 @@ const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
  */
 export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, options) => {
   const settings = validateOptions(options);
-  const context: ExportContext = { sink: settings.sink, keys: settings.keys, inFlight: settings.inFlight, memoryBudget: settings.memoryBudget };
+  const context: ExportContext = {
+    sink: settings.sink,
+    keys: settings.keys,
+    inFlight: settings.inFlight,
+    memoryBudget: settings.memoryBudget,
+    decodeLimits: decodeLimitsOf(options.decodeLimits, 'otlp-http'),
+  };
 
   if (settings.corsOrigins.length > 0) {
     await app.register(cors, {
@@ -127,6 +140,11 @@ export interface OtlpHttpServerOptions extends OtlpHttpOptions {
    * the client address is the one behind a load balancer. Default: none.
    */
   trustedProxies?: readonly string[];
+  /**
+   * Longest a request may take to arrive whole, headers and body; a slower
+   * one is answered 408 and its connection closed. Default 30 s.
+   */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -135,10 +153,20 @@ export interface OtlpHttpServerOptions extends OtlpHttpOptions {
  * headers (API keys) nor bodies.
  */
 export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Promise<FastifyInstance> {
-  const { logger, trustedProxies = [], ...pluginOptions } = options;
+  const { logger, trustedProxies = [], requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, ...pluginOptions } = options;
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new TypeError(`otlp-http: options.requestTimeoutMs must be a positive integer, got ${String(requestTimeoutMs)}`);
+  }
   const app = Fastify({
     loggerInstance: logger.child({ receiver: 'otlp-http' }, { serializers: { req: requestForLog, res: replyForLog } }),
     genReqId: () => randomUUID(),
+    // A slow upload must not hold its memory, nor a socket that never sends its headers hold a connection.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
+      // Node checks both timeouts this often; its 30 s default would let them overrun by that much.
+      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+    },
     // X-Forwarded-For only from the proxies named. The address limits failed
     // authentications per client; it is never logged.
     trustProxy: trustedProxies.length === 0 ? false : [...trustedProxies],

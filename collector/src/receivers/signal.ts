@@ -1,5 +1,7 @@
+import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { DecodedRows } from '../decode/decoded-rows.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
+import type { RequestScan } from '../decode/request-scan.ts';
 import type { RowBatch } from '../sink/sink.ts';
 
 export type Signal = RowBatch['signal'];
@@ -15,8 +17,19 @@ export interface SignalDescriptor<S extends Signal = Signal> {
   httpPath: string;
   /** Fully qualified gRPC service, e.g. opentelemetry.proto.collector.trace.v1.TraceService. */
   grpcService: string;
-  /** Throws MalformedRequestError when the body cannot be decoded at all. */
-  decode(body: Buffer, encoding: OtlpEncoding, siteId: string): DecodedRows<RowOf<S>>;
+  /**
+   * The counting pass before decoding (decode/request-scan.ts over the
+   * signal's wire schema): what decoding will build, and the memory it will
+   * take, found without building it, so the export can reserve that memory
+   * first. Throws MalformedRequestError when the body cannot be decoded or
+   * holds more than limits.maxRequestElements.
+   */
+  scan(body: Buffer, encoding: OtlpEncoding, limits: DecodeLimits): RequestScan;
+  /**
+   * Decodes a body scan() accepted, with the per-item limits applied. Throws
+   * MalformedRequestError when the body cannot be decoded at all.
+   */
+  decode(body: Buffer, encoding: OtlpEncoding, siteId: string, limits: DecodeLimits): DecodedRows<RowOf<S>>;
   /** The Export…ServiceResponse, with partial_success set only when something was rejected or there is a message. */
   encodeResponse(rejected: number, message: string, encoding: OtlpEncoding): Buffer;
 }

@@ -1,5 +1,5 @@
 import { ExportTraceServiceResponse } from '@justanalytics/proto';
-import { decodeTraceRequest } from '../decode/decode-trace-request.ts';
+import { decodeScannedTraceRequest, scanTraceRequest } from '../decode/decode-trace-request.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import type { SignalDescriptor } from './signal.ts';
 
@@ -10,7 +10,8 @@ export const tracesSignal: SignalDescriptor<'traces'> = {
   signal: 'traces',
   httpPath: '/v1/traces',
   grpcService: 'opentelemetry.proto.collector.trace.v1.TraceService',
-  decode: decodeTraceRequest,
+  scan: scanTraceRequest,
+  decode: decodeScannedTraceRequest,
   encodeResponse(rejected: number, message: string, encoding: OtlpEncoding): Buffer {
     // The spec wants partial_success left unset on full success.
     const partial = rejected > 0 || message !== '';
