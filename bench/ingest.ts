@@ -83,10 +83,10 @@ const server = spawn(
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );
 try {
-  // The first-run banner on stdout carries the key, the "serving" log line on stderr the port.
+  // The first-run banner on stdout carries the ingest key, the "serving" log line on stderr the port.
   let key = '';
   createInterface({ input: server.stdout }).on('line', (line) => {
-    key ||= /ja_sk_[A-Za-z0-9_-]+/.exec(line)?.[0] ?? '';
+    key ||= /^\s*ingest key\s+(ja_sk_[A-Za-z0-9_-]+)/.exec(line)?.[1] ?? '';
   });
   const ports = await new Promise<{ otlpHttpPort: number; otlpGrpcPort: number }>((resolve, reject) => {
     createInterface({ input: server.stderr }).on('line', (line) => {
@@ -94,7 +94,7 @@ try {
     });
     server.on('exit', () => reject(new Error('serve exited before it was ready')));
   });
-  if (!key) throw new Error('bench needs an empty database (it uses the default site key)');
+  if (!key) throw new Error('bench needs an empty database (it uses the ingest key of the default site)');
   const payloads = Array.from({ length: 64 }, () => sampleTraceRequest(spansPerRequest));
   console.log(
     `ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,

@@ -1,4 +1,8 @@
 import { resolve } from 'node:path';
+import { DEFAULT_DECODE_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '@justanalytics/collector';
+import type { DecodeLimits } from '@justanalytics/collector';
+import { API_LIMIT_DEFAULTS } from './api/limits.ts';
+import { API_POOL_DEFAULTS, MEMORY_SIZE } from './db/connect.ts';
 
 /** Everything `serve` and the admin commands need, read once at start. */
 export interface Config {
@@ -17,10 +21,25 @@ export interface Config {
   corsOrigins: string[];
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty means none. */
   trustedProxies: string[];
+  /** Longest an OTLP request may take to arrive whole (headers and body). */
+  requestTimeoutMs: number;
+  /** Longest shutdown waits for running exports before answering them as unavailable. */
+  shutdownTimeoutMs: number;
+  /** What decoding one OTLP request may build: attributes, events, links, value items and depth, elements per request. */
+  decodeLimits: DecodeLimits;
   /** Days of spans kept; older partitions are dropped. */
   retentionDays: number;
   /** Rows the store may hold in memory before receivers answer 429. */
   maxQueuedRows: number;
+  /** The query API's own database pool and the limits of each of its statements. */
+  apiPoolSize: number;
+  apiStatementTimeoutMs: number;
+  /** PostgreSQL work_mem of the query API's connections, e.g. "8MB". */
+  apiWorkMem: string;
+  /** Most spans one trace fetch returns. */
+  apiMaxTraceSpans: number;
+  /** Longest time range, in hours, of a search that reads stored spans. */
+  apiMaxSpanSearchHours: number;
   logLevel: string;
 }
 
@@ -48,8 +67,35 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     maxInFlightBytes: positiveInt(pick(null, 'JUSTANALYTICS_MAX_INFLIGHT_BYTES'), 256 * 1024 * 1024, 'JUSTANALYTICS_MAX_INFLIGHT_BYTES'),
     corsOrigins: list(pick(null, 'JUSTANALYTICS_CORS_ORIGINS')),
     trustedProxies: list(pick(null, 'JUSTANALYTICS_TRUSTED_PROXIES')),
+    requestTimeoutMs: positiveInt(pick(null, 'JUSTANALYTICS_REQUEST_TIMEOUT_MS'), DEFAULT_REQUEST_TIMEOUT_MS, 'JUSTANALYTICS_REQUEST_TIMEOUT_MS'),
+    shutdownTimeoutMs: positiveInt(pick(null, 'JUSTANALYTICS_SHUTDOWN_TIMEOUT_MS'), DEFAULT_SHUTDOWN_TIMEOUT_MS, 'JUSTANALYTICS_SHUTDOWN_TIMEOUT_MS'),
+    decodeLimits: {
+      maxAttributes: positiveInt(pick(null, 'JUSTANALYTICS_MAX_ATTRIBUTES'), DEFAULT_DECODE_LIMITS.maxAttributes, 'JUSTANALYTICS_MAX_ATTRIBUTES'),
+      maxSpanEvents: positiveInt(pick(null, 'JUSTANALYTICS_MAX_SPAN_EVENTS'), DEFAULT_DECODE_LIMITS.maxSpanEvents, 'JUSTANALYTICS_MAX_SPAN_EVENTS'),
+      maxSpanLinks: positiveInt(pick(null, 'JUSTANALYTICS_MAX_SPAN_LINKS'), DEFAULT_DECODE_LIMITS.maxSpanLinks, 'JUSTANALYTICS_MAX_SPAN_LINKS'),
+      maxValueItems: positiveInt(pick(null, 'JUSTANALYTICS_MAX_VALUE_ITEMS'), DEFAULT_DECODE_LIMITS.maxValueItems, 'JUSTANALYTICS_MAX_VALUE_ITEMS'),
+      maxValueDepth: positiveInt(pick(null, 'JUSTANALYTICS_MAX_VALUE_DEPTH'), DEFAULT_DECODE_LIMITS.maxValueDepth, 'JUSTANALYTICS_MAX_VALUE_DEPTH'),
+      maxRequestElements: positiveInt(
+        pick(null, 'JUSTANALYTICS_MAX_REQUEST_ELEMENTS'),
+        DEFAULT_DECODE_LIMITS.maxRequestElements,
+        'JUSTANALYTICS_MAX_REQUEST_ELEMENTS',
+      ),
+    },
     retentionDays: positiveInt(pick(null, 'JUSTANALYTICS_RETENTION_DAYS'), 30, 'JUSTANALYTICS_RETENTION_DAYS'),
     maxQueuedRows: positiveInt(pick(null, 'JUSTANALYTICS_MAX_QUEUED_ROWS'), 200_000, 'JUSTANALYTICS_MAX_QUEUED_ROWS'),
+    apiPoolSize: positiveInt(pick(null, 'JUSTANALYTICS_API_POOL_SIZE'), API_POOL_DEFAULTS.poolSize, 'JUSTANALYTICS_API_POOL_SIZE'),
+    apiStatementTimeoutMs: positiveInt(
+      pick(null, 'JUSTANALYTICS_API_STATEMENT_TIMEOUT_MS'),
+      API_POOL_DEFAULTS.statementTimeoutMs,
+      'JUSTANALYTICS_API_STATEMENT_TIMEOUT_MS',
+    ),
+    apiWorkMem: memorySize(pick(null, 'JUSTANALYTICS_API_WORK_MEM'), API_POOL_DEFAULTS.workMem, 'JUSTANALYTICS_API_WORK_MEM'),
+    apiMaxTraceSpans: positiveInt(pick(null, 'JUSTANALYTICS_API_MAX_TRACE_SPANS'), API_LIMIT_DEFAULTS.maxTraceSpans, 'JUSTANALYTICS_API_MAX_TRACE_SPANS'),
+    apiMaxSpanSearchHours: positiveInt(
+      pick(null, 'JUSTANALYTICS_API_MAX_SPAN_SEARCH_HOURS'),
+      API_LIMIT_DEFAULTS.maxSpanSearchHours,
+      'JUSTANALYTICS_API_MAX_SPAN_SEARCH_HOURS',
+    ),
     logLevel: pick(null, 'JUSTANALYTICS_LOG_LEVEL') ?? 'info',
   };
 }
@@ -71,6 +117,12 @@ function port(value: string | undefined, fallback: number, what: string): number
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what} must be an integer from 0 to 65535, got "${value}"`);
   return n;
+}
+
+function memorySize(value: string | undefined, fallback: string, what: string): string {
+  if (value === undefined) return fallback;
+  if (!MEMORY_SIZE.test(value)) throw new ConfigError(`${what} must be a PostgreSQL memory size like "8MB" (kB, MB, GB), got "${value}"`);
+  return value;
 }
 
 function positiveInt(value: string | undefined, fallback: number, what: string): number {

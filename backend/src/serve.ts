@@ -37,7 +37,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
 
   try {
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+    // Two pools: ingest (the sink, partition DDL, key lookups) on database.db, the query API on database.api,
+    // so that no query a client shapes can take the connections ingest needs.
+    const database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      logger,
+      api: { poolSize: config.apiPoolSize, statementTimeoutMs: config.apiStatementTimeoutMs, workMem: config.apiWorkMem },
+    });
     stops.unshift(() => database.close());
     await migrateToLatestOrThrow(database.db);
     const createdDefaultSite = await ensureDefaultSite(database.db);
@@ -48,7 +55,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
     const sink = new PostgresSink(database.pool, { logger, retentionDays: config.retentionDays, maxQueuedRows: config.maxQueuedRows });
     stops.unshift(() => sink.close());
-    const keys = new ApiKeyResolver(database.db);
+    // Every live key in memory, kept current through LISTEN on a connection of its own.
+    const keys = new ApiKeyResolver(database.db, { connectionString: database.connectionString, logger });
+    stops.unshift(() => keys.close());
+    await keys.start();
 
     const collector = createCollector({
       sink,
@@ -61,11 +71,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       maxInFlightBytes: config.maxInFlightBytes,
       corsOrigins: config.corsOrigins,
       trustedProxies: config.trustedProxies,
+      requestTimeoutMs: config.requestTimeoutMs,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      decodeLimits: config.decodeLimits,
     });
     stops.unshift(() => collector.shutdown());
     const { httpPort, grpcPort } = await collector.start();
 
-    const api = await buildApiServer({ db: database.db, keys, logger });
+    const api = await buildApiServer({
+      db: database.api.db,
+      readinessDb: database.db,
+      limits: { maxTraceSpans: config.apiMaxTraceSpans, maxSpanSearchHours: config.apiMaxSpanSearchHours },
+      keys,
+      logger,
+      trustedProxies: config.trustedProxies,
+    });
     stops.unshift(() => api.close());
     await api.listen({ host: config.host, port: config.apiPort });
     const address = api.server.address();

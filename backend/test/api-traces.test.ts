@@ -1,12 +1,16 @@
 // Covers GET /api/v1/traces/:traceId and GET /api/v1/traces through app.inject:
 // the whole trace as OTLP/JSON after JSON serialization (awkward values intact),
-// search parameters (durations, times, attr.*, status, paging), their 400s, the
-// default time range, and that a key of another site sees nothing.
+// search parameters (durations, times, attr.*, status, paging), their 400s
+// (NUL, lengths, the number of attr.* filters, the range of searches that read
+// spans), the default time range, that a key of another site sees nothing, the
+// span cap of a trace fetch and its headers, and list counts that match the
+// trace view when spans were stored twice.
 import t from 'tap';
-import { awkwardTrace, HOUR, MINUTE, MS, nanos, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
+import { MAX_ATTRIBUTE_FILTERS } from '../src/api/limits.ts';
+import { awkwardTrace, HOUR, MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
 import { setUpApiTest } from './helpers/query-test-setup.ts';
 
-const { siteA, siteB, keyA, keyB, write, get } = await setUpApiTest(t);
+const { siteA, siteB, keyA, keyB, write, get, app } = await setUpApiTest(t);
 
 const now = Date.now();
 const awkward = awkwardTrace(siteA, new Date(now - 10 * 60_000));
@@ -159,4 +163,106 @@ t.test('times may be ISO 8601 with an offset or unix milliseconds', async (t) =>
   const iso = encodeURIComponent(start.toISOString().replace('Z', '+00:00'));
   const { body } = await get(`/api/v1/traces?start=${iso}&end=${Number((base + HOUR) / MS)}`);
   t.strictSame((body as SearchBody).traces.map((trace) => trace.traceId), [failing, slow].map(hex));
+});
+
+t.test('NUL in any string parameter is a 400 naming it, not a database error', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['service=we%00b', /querystring\.service must not contain NUL/],
+    ['operation=%00', /querystring\.operation must not contain NUL/],
+    ['attr.http.method=GET%00', /querystring\.attr\.http\.method must not contain NUL/],
+    ['attr.k%00y=1', /parameter name "attr\.k\\u0000y" must not contain NUL/],
+    ['cursor=%00', /querystring\.cursor must not contain NUL/],
+    ['start=%00', /querystring\.start must not contain NUL/],
+    ['minDuration=1s%00', /querystring\.minDuration must not contain NUL/],
+  ];
+  for (const [query, message] of cases) {
+    const { status, body } = await get(`/api/v1/traces?${query}`);
+    t.equal(status, 400, query);
+    t.match(body, { error: { code: 'INVALID_ARGUMENT', message } }, query);
+  }
+  t.equal((await get(`/api/v1/traces/${awkwardHex.slice(0, 31)}%00`)).status, 400, 'in the path');
+});
+
+t.test('filters are bounded: their number and their lengths', async (t) => {
+  const filters = (n: number) => Array.from({ length: n }, (_, i) => `attr.k${i}=v`).join('&');
+  t.equal((await get(`/api/v1/traces?${range}&${filters(MAX_ATTRIBUTE_FILTERS)}`)).status, 200, `${MAX_ATTRIBUTE_FILTERS} filters`);
+  const tooMany = await get(`/api/v1/traces?${range}&${filters(MAX_ATTRIBUTE_FILTERS + 1)}`);
+  t.equal(tooMany.status, 400);
+  t.match(tooMany.body, { error: { code: 'INVALID_ARGUMENT', message: `at most ${MAX_ATTRIBUTE_FILTERS} attr.* filters are allowed in one search, got ${MAX_ATTRIBUTE_FILTERS + 1}` } });
+  const long: Array<[string, RegExp]> = [
+    [`service=${'s'.repeat(1025)}`, /querystring\.service must NOT have more than 1024 characters/],
+    [`operation=${'o'.repeat(1025)}`, /querystring\.operation must NOT have more than 1024 characters/],
+    [`attr.k=${'v'.repeat(1025)}`, /querystring\.attr\.k must NOT have more than 1024 characters/],
+    [`attr.${'k'.repeat(257)}=v`, /parameter name "attr\.k+…" must NOT have more than 261 characters/],
+  ];
+  for (const [query, message] of long) {
+    const { status, body } = await get(`/api/v1/traces?${query}`);
+    t.equal(status, 400, query.slice(0, 20));
+    t.match(body, { error: { code: 'INVALID_ARGUMENT', message } }, query.slice(0, 20));
+  }
+  t.equal((await get(`/api/v1/traces?${range}&service=${'s'.repeat(1024)}&attr.${'k'.repeat(256)}=${'v'.repeat(1024)}`)).status, 200, 'at the limits');
+});
+
+t.test('a search that reads spans covers at most 7 days; one of summaries only is not bounded', async (t) => {
+  const end = Date.now();
+  const week = `start=${end - 7 * 86_400_000}&end=${end}`;
+  const longer = `start=${end - 7 * 86_400_000 - 1}&end=${end}`;
+  for (const filter of ['service=web', 'operation=GET%20%2F', 'attr.k=v', 'status=ok', 'status=unset']) {
+    t.equal((await get(`/api/v1/traces?${week}&${filter}`)).status, 200, `${filter} over 7 days`);
+    const refused = await get(`/api/v1/traces?${longer}&${filter}`);
+    t.equal(refused.status, 400, `${filter} over more`);
+    t.match(refused.body, { error: { code: 'INVALID_ARGUMENT', message: /may be at most 7 days \(168h\)/ } });
+  }
+  const month = `start=${end - 30 * 86_400_000}&end=${end}`;
+  for (const filter of ['', 'status=error', 'minDuration=1s', 'maxDuration=1h']) {
+    t.equal((await get(`/api/v1/traces?${month}&${filter}`)).status, 200, `${filter || 'no filter'} over 30 days`);
+  }
+});
+
+t.test('a trace fetch returns at most limit spans, the earliest, and says so in headers', async (t) => {
+  const whole = await get(`/api/v1/traces/${awkwardHex}`);
+  t.equal(whole.headers['x-trace-truncated'], 'false');
+  t.equal(whole.headers['x-trace-total-spans'], '3');
+  t.equal(whole.headers['x-trace-returned-spans'], '3');
+
+  const cut = await get(`/api/v1/traces/${awkwardHex}?limit=2`);
+  t.equal(cut.status, 200);
+  t.equal(cut.headers['x-trace-truncated'], 'true');
+  t.equal(cut.headers['x-trace-total-spans'], '3');
+  t.equal(cut.headers['x-trace-returned-spans'], '2');
+  const [root, internal] = awkward.rows;
+  const spans = (cut.body as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ spanId: string }> }> }> }).resourceSpans.flatMap((r) =>
+    r.scopeSpans.flatMap((s) => s.spans.map((span) => span.spanId)),
+  );
+  t.strictSame(spans, [root, internal].map((row) => row?.spanId.toString('hex')), 'the two earliest');
+
+  for (const limit of ['0', '10001', 'all']) {
+    const bad = await get(`/api/v1/traces/${awkwardHex}?limit=${limit}`);
+    t.equal(bad.status, 400, `limit=${limit}`);
+    t.match(bad.body, { error: { code: 'INVALID_ARGUMENT', message: /limit/ } });
+  }
+  t.equal((await get(`/api/v1/traces/${awkwardHex}?limit=10000`)).status, 200);
+
+  const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<{
+    paths: Record<string, { get: { parameters: Array<{ name: string }>; responses: Record<string, { headers?: Record<string, unknown> }> } }>;
+  }>();
+  const route = doc.paths['/api/v1/traces/{traceId}']?.get;
+  t.ok(route?.parameters.some((p) => p.name === 'limit'), 'limit is documented');
+  t.strictSame(Object.keys(route?.responses['200']?.headers ?? {}).sort(), ['x-trace-returned-spans', 'x-trace-total-spans', 'x-trace-truncated']);
+});
+
+t.test('list counts match the trace view when an export was stored twice', async (t) => {
+  const traceId = newTraceId();
+  const rootId = newSpanId();
+  const start = nanos(new Date(now - 5 * 60_000));
+  const rows = [
+    spanRow(siteA, { traceId, spanId: rootId, serviceName: 'retry', startTimeUnixNano: start, endTimeUnixNano: start + SECOND }),
+    spanRow(siteA, { traceId, parentSpanId: rootId, serviceName: 'retry', statusCode: 2, startTimeUnixNano: start + 1n }),
+  ];
+  await write(siteA, rows);
+  await write(siteA, rows);
+  const view = await get(`/api/v1/traces/${hex(traceId)}`);
+  t.equal(view.headers['x-trace-total-spans'], '2');
+  const listed = (await get('/api/v1/traces?service=retry')).body as { traces: Array<{ traceId: string; spanCount: number; errorCount: number }> };
+  t.match(listed.traces, [{ traceId: hex(traceId), spanCount: 2, errorCount: 1 }]);
 });

@@ -76,7 +76,7 @@ t.test('awkward values round-trip through OTLP/JSON, storage and the API', async
   };
   const response = await fetch(`${server.otlpHttpUrl}/v1/traces`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.key}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.ingestKey}` },
     body: JSON.stringify(request),
   });
   t.equal(response.status, 200);
@@ -118,6 +118,7 @@ t.test('awkward values round-trip through OTLP/JSON, storage and the API', async
   t.teardown(() => handle.close());
   const other = await createSite(handle.db, { name: 'other' });
   const { key: otherKey } = await createApiKey(handle.db, { siteId: other.id, scopes: ['ingest', 'read'] });
+  await server.untilKeyIsLive(otherKey);
   t.equal((await server.api(`/api/v1/traces/${traceId}`, otherKey)).status, 404);
   t.same((await server.api('/api/v1/traces?service=awkward', otherKey)).body, { traces: [], nextCursor: null });
 });
@@ -138,7 +139,7 @@ t.test('invalid UTF-8 in protobuf strings is stored as U+FFFD', async (t) => {
   body.set([0xff, 0xfe, 0x41, 0x42], at); // same length, not UTF-8
   const response = await fetch(`${server.otlpHttpUrl}/v1/traces`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${server.key}` },
+    headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${server.ingestKey}` },
     body,
   });
   t.equal(response.status, 200);
@@ -149,7 +150,7 @@ t.test('invalid UTF-8 in protobuf strings is stored as U+FFFD', async (t) => {
 t.test('bad requests get their 4xx and the server keeps serving', async (t) => {
   const server = await startTestServer(t);
   const post = (body: string | Buffer, headers: Record<string, string>): Promise<Response> =>
-    fetch(`${server.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, ...headers }, body });
+    fetch(`${server.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${server.ingestKey}`, ...headers }, body });
   const cases: Array<[string, () => Promise<Response>, number]> = [
     ['garbage protobuf', () => post(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), { 'content-type': 'application/x-protobuf' }), 400],
     ['invalid JSON', () => post('{"resourceSpans": [', { 'content-type': 'application/json' }), 400],

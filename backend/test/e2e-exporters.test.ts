@@ -17,24 +17,24 @@ const hr = (seconds: bigint, nanos: number): HrTime => [Number(t0 + seconds), na
 
 interface Transport {
   name: string;
-  exporter(server: { otlpHttpUrl: string; otlpGrpcUrl: string; key: string }): SpanExporter;
+  exporter(server: { otlpHttpUrl: string; otlpGrpcUrl: string; ingestKey: string }): SpanExporter;
 }
 
 const transports: Transport[] = [
   {
     name: 'OTLP/HTTP JSON',
-    exporter: (s) => new HttpJsonExporter({ url: `${s.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${s.key}` } }),
+    exporter: (s) => new HttpJsonExporter({ url: `${s.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${s.ingestKey}` } }),
   },
   {
     name: 'OTLP/HTTP protobuf, gzip',
     exporter: (s) =>
-      new HttpProtoExporter({ url: `${s.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${s.key}` }, compression: 'gzip' as never }),
+      new HttpProtoExporter({ url: `${s.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${s.ingestKey}` }, compression: 'gzip' as never }),
   },
   {
     name: 'OTLP/gRPC, gzip',
     exporter: (s) => {
       const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${s.key}`);
+      metadata.set('authorization', `Bearer ${s.ingestKey}`);
       return new GrpcExporter({ url: s.otlpGrpcUrl, metadata, compression: 'gzip' as never });
     },
   },

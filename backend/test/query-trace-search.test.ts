@@ -1,12 +1,14 @@
 // Covers searchTraces over a real database: each filter (service, operation,
 // status, durations, attributes of each type, resource attributes shared by
 // many spans, time range), the merged summary
-// of a trace that crosses midnight, traces without a root, site isolation, and
-// keyset paging without duplicates or gaps (ties on start time included).
+// of a trace that crosses midnight, traces without a root, site isolation,
+// keyset paging without duplicates or gaps (ties on start time included), and
+// span and error counts that match the trace view when an export was stored twice.
 import type { SpanRow } from '@justanalytics/collector';
 import t from 'tap';
 import { InvalidCursorError } from '../src/query/trace-cursor.ts';
 import { searchTraces, type TraceSearch } from '../src/query/trace-search.ts';
+import { getTrace } from '../src/query/traces.ts';
 import { createSite } from '../src/store/sites.ts';
 import { MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanRow } from './helpers/query-fixtures.ts';
 import { setUpQueryTest } from './helpers/query-test-setup.ts';
@@ -269,3 +271,42 @@ t.test('limit is clamped to 1..1000', async (t) => {
 });
 
 type TraceSearchPage = Awaited<ReturnType<typeof searchTraces>>;
+
+t.test('spans stored twice (a retried export) count once, as in the trace view', async (t) => {
+  const site = (await createSite(db, { name: 'retries' })).id;
+  const midnight = nanos(new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000));
+  const plain = newTraceId();
+  const plainRoot = newSpanId();
+  const plainRows = [
+    spanRow(site, { traceId: plain, spanId: plainRoot, startTimeUnixNano: base, endTimeUnixNano: base + 2n * SECOND }),
+    spanRow(site, { traceId: plain, parentSpanId: plainRoot, statusCode: 2, startTimeUnixNano: base + 1n, endTimeUnixNano: base + SECOND }),
+    spanRow(site, { traceId: plain, parentSpanId: plainRoot, startTimeUnixNano: base + 2n, endTimeUnixNano: base + SECOND }),
+  ];
+  // One that crosses midnight: its summary has two rows, each inflated.
+  const crossing = newTraceId();
+  const crossingRoot = newSpanId();
+  const crossingRows = [
+    spanRow(site, { traceId: crossing, spanId: crossingRoot, startTimeUnixNano: midnight - SECOND, endTimeUnixNano: midnight + 2n * SECOND }),
+    spanRow(site, { traceId: crossing, parentSpanId: crossingRoot, statusCode: 2, startTimeUnixNano: midnight + SECOND, endTimeUnixNano: midnight + 2n * SECOND }),
+  ];
+  // The exporter's first attempt committed but its reply was lost; it sends the same spans again.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    await write(site, plainRows);
+    await write(site, crossingRows);
+  }
+  const stored = await db.selectFrom('trace_summaries').where('site_id', '=', site).select((eb) => eb.fn.sum<string>('span_count').as('n')).executeTakeFirst();
+  t.equal(Number(stored?.n), 10, 'the summaries themselves count each retried span twice');
+
+  for (const [traceId, range, spans, errors] of [
+    [plain, window, 3, 1],
+    [crossing, { start: new Date(Number((midnight - MINUTE) / MS)), end: new Date(Number((midnight + MINUTE) / MS)) }, 2, 1],
+  ] as const) {
+    const view = await getTrace(db, site, hex(traceId));
+    t.equal(view?.spanCount, spans, 'the trace view counts each span once');
+    const listed = (await searchTraces(db, site, range)).traces.find((trace) => trace.traceId === hex(traceId));
+    t.equal(listed?.spanCount, view?.spanCount, 'the list counts what the trace view shows');
+    t.equal(listed?.errorCount, errors);
+    // Duplicates change neither whether a trace has an error nor its duration.
+    t.strictSame((await searchTraces(db, site, { ...range, status: 'error', minDurationNs: 2n * SECOND })).traces.map((trace) => trace.traceId), [hex(traceId)]);
+  }
+});

@@ -1,7 +1,8 @@
 // Covers getTrace over a real database: spans written by the PostgresSink come
 // back as OTLP/JSON field for field (awkward values included), grouped by
 // resource and scope (two of each, interleaved, from separate exports, to the
-// byte), de-duplicated, across midnight, and only for their site.
+// byte), de-duplicated, across midnight, only for their site, and cut to the
+// earliest `limit` spans with the distinct total counted.
 import t from 'tap';
 import { getTrace } from '../src/query/traces.ts';
 import { awkwardTrace, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
@@ -18,7 +19,10 @@ t.test('a trace comes back whole, as OTLP/JSON, grouped by resource and scope', 
   await write(siteA, [client, root]);
   await write(siteA, [internal, root]);
 
-  const trace = await getTrace(db, siteA, traceId.toString('hex'));
+  const view = await getTrace(db, siteA, traceId.toString('hex'));
+  t.equal(view?.spanCount, 3, 'the root written twice counts once');
+  t.equal(view?.returnedSpanCount, 3);
+  const trace = view?.trace;
   t.strictSame(trace, {
     resourceSpans: [
       {
@@ -76,7 +80,7 @@ t.test('spans of two resources and two scopes from separate exports are grouped 
   // The same resources and scopes in another site do not leak in.
   await write(siteB, [spanRow(siteB, { traceId, startTimeUnixNano: start, resource: resources[0]!, scope: scopes[0]! })]);
 
-  const trace = await getTrace(db, siteA, traceId.toString('hex'));
+  const trace = (await getTrace(db, siteA, traceId.toString('hex')))?.trace;
   const expected = {
     resourceSpans: [
       {
@@ -121,7 +125,7 @@ t.test('a trace that crosses midnight UTC comes back whole', async (t) => {
   const root = spanRow(siteA, { traceId, spanId: rootId, startTimeUnixNano: nanos(midnight) - 2n * SECOND, endTimeUnixNano: nanos(midnight) + 5n * SECOND });
   const late = spanRow(siteA, { traceId, parentSpanId: rootId, name: 'after midnight', startTimeUnixNano: nanos(midnight) + SECOND, endTimeUnixNano: nanos(midnight) + 2n * SECOND });
   await write(siteA, [late, root]);
-  const trace = await getTrace(db, siteA, traceId.toString('hex'));
+  const trace = (await getTrace(db, siteA, traceId.toString('hex')))?.trace;
   t.strictSame(trace?.resourceSpans[0]?.scopeSpans[0]?.spans, [spanJson(root), spanJson(late)]);
 });
 
@@ -132,6 +136,27 @@ t.test('spans are ordered by start time, then span ID', async (t) => {
   const b = spanRow(siteA, { traceId, spanId: Buffer.from('0000000000000001', 'hex'), startTimeUnixNano: start + 1n });
   const c = spanRow(siteA, { traceId, spanId: Buffer.from('ff00000000000000', 'hex'), startTimeUnixNano: start });
   await write(siteA, [a, b, c]);
-  const spans = (await getTrace(db, siteA, traceId.toString('hex')))?.resourceSpans[0]?.scopeSpans[0]?.spans;
+  const spans = (await getTrace(db, siteA, traceId.toString('hex')))?.trace.resourceSpans[0]?.scopeSpans[0]?.spans;
   t.strictSame(spans?.map((s) => s.spanId), ['ff00000000000000', '0000000000000001', '0000000000000002']);
+});
+
+t.test('a trace over the limit comes back as its earliest spans, each once, with the distinct total', async (t) => {
+  const traceId = newTraceId();
+  const start = nanos(new Date(now.getTime() - 100_000));
+  // Start times in reverse order of writing, so the earliest are not the first stored.
+  const rows = Array.from({ length: 25 }, (_, i) => spanRow(siteA, { traceId, name: `span ${i}`, startTimeUnixNano: start + BigInt(25 - i) * SECOND }));
+  await write(siteA, rows);
+  await write(siteA, rows.slice(0, 20)); // a retried export: stored twice
+  const earliest = [...rows].reverse().slice(0, 10).map((row) => row.spanId.toString('hex'));
+
+  const cut = await getTrace(db, siteA, traceId.toString('hex'), { limit: 10 });
+  t.equal(cut?.spanCount, 25);
+  t.equal(cut?.returnedSpanCount, 10);
+  t.strictSame(cut?.trace.resourceSpans[0]?.scopeSpans[0]?.spans.map((s) => s.spanId), earliest);
+
+  const whole = await getTrace(db, siteA, traceId.toString('hex'), { limit: 25 });
+  t.equal(whole?.spanCount, 25);
+  t.equal(whole?.returnedSpanCount, 25);
+  t.equal(whole?.trace.resourceSpans[0]?.scopeSpans[0]?.spans.length, 25);
+  await t.rejects(getTrace(db, siteA, traceId.toString('hex'), { limit: 0 }), RangeError);
 });

@@ -1,11 +1,17 @@
 // Sites and API keys: creation and listing, keys stored only as a SHA-256 with
-// a display prefix, revocation, and the resolver's cache (TTL, cached misses,
-// bounded size, malformed keys refused without a query).
+// a display prefix, revocation, the change announced at commit (never on
+// rollback), the default site's two keys, and the resolver without start()
+// (keys loaded once on first use, malformed keys refused without a query, a
+// failing database not queried again for every request). The listening
+// resolver is covered by api-key-revocation.test.ts.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import pg from 'pg';
 import t from 'tap';
 import { openDatabase } from '../src/db/connect.ts';
+import { API_KEY_CHANGES_CHANNEL } from '../src/store/api-key-changes.ts';
 import { ApiKeyResolver, UnknownSiteError, createApiKey, listApiKeys, revokeApiKey } from '../src/store/api-keys.ts';
+import { ensureDefaultSite } from '../src/store/default-site.ts';
 import { createSite, getSite, listSites } from '../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 
@@ -76,11 +82,12 @@ t.test('listing filters by site; revoking works once', async (t) => {
 t.test('the resolver returns site and scopes of live keys only', async (t) => {
   const site = await createSite(db, { name: 'resolve' });
   const created = await createApiKey(db, { siteId: site.id, scopes: ['ingest', 'read'] });
-  const resolver = new ApiKeyResolver(db, { ttlMs: 0, missTtlMs: 0 });
+  const revoked = await createApiKey(db, { siteId: site.id, scopes: ['read'] });
+  await revokeApiKey(db, revoked.id);
+  const resolver = new ApiKeyResolver(db);
   t.same(await resolver.resolve(created.key), { keyId: created.id, siteId: site.id, scopes: ['ingest', 'read'] });
   t.equal(await resolver.resolve(created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A')), null, 'an unknown key');
-  await revokeApiKey(db, created.id);
-  t.equal(await resolver.resolve(created.key), null, 'a revoked key');
+  t.equal(await resolver.resolve(revoked.key), null, 'a revoked key');
 });
 
 t.test('malformed keys are refused without a database round trip', async (t) => {
@@ -90,55 +97,96 @@ t.test('malformed keys are refused without a database round trip', async (t) => 
   for (const bad of ['', 'Bearer x', 'ja_sk_short', 'ja_pk_' + 'a'.repeat(43), 'ja_sk_' + 'a'.repeat(42) + '!', 'ja_sk_' + 'a'.repeat(44)]) {
     t.equal(await resolver.resolve(bad), null, JSON.stringify(bad));
   }
-  await t.rejects(resolver.resolve('ja_sk_' + 'a'.repeat(43)), 'a well-formed key does query (and fails here)');
+  await t.rejects(resolver.resolve('ja_sk_' + 'a'.repeat(43)), 'a well-formed key needs the keys loaded (and that fails here)');
 });
 
-t.test('the cache keeps answers for their TTL, misses briefly, and is bounded', async (t) => {
-  const site = await createSite(db, { name: 'cache' });
-  let now = 1_000_000;
-  const resolver = new ApiKeyResolver(db, { ttlMs: 10_000, missTtlMs: 2_000, maxEntries: 2, now: () => now });
+t.test('a database that cannot load the keys is not asked again for every request', async (t) => {
+  let acquisitions = 0;
+  const dead = await openDatabase({ databaseUrl: url, dataDir: '.', logger: testLogger(), poolSize: 1 });
+  await dead.close();
+  dead.pool.on('acquire', () => acquisitions++);
+  const resolver = new ApiKeyResolver(dead.db);
+  const attempts = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => resolver.resolve('ja_sk_' + String(i).padStart(43, 'x'))));
+  t.ok(attempts.every((attempt) => attempt.status === 'rejected'), 'every resolve fails: unavailable, not unknown');
+  const again = await Promise.allSettled(Array.from({ length: 100 }, () => resolver.resolve('ja_sk_' + 'y'.repeat(43))));
+  t.ok(again.every((attempt) => attempt.status === 'rejected'));
+  t.equal(resolver.loads, 0);
+  t.ok(acquisitions <= 1, `at most one load tried within the hold, got ${acquisitions}`);
+});
 
+t.test('without start(), keys are loaded once and reloaded at most once per interval', async (t) => {
+  const site = await createSite(db, { name: 'lazy' });
   const first = await createApiKey(db, { siteId: site.id, scopes: ['ingest'] });
-  t.ok(await resolver.resolve(first.key));
-  await revokeApiKey(db, first.id);
-  t.ok(await resolver.resolve(first.key), 'still trusted within the TTL');
-  now += 10_001;
-  t.equal(await resolver.resolve(first.key), null, 'looked up again after the TTL');
+  const resolver = new ApiKeyResolver(db, { reloadIntervalMs: 200 });
+  const results = await Promise.all(Array.from({ length: 20 }, () => resolver.resolve(first.key)));
+  t.ok(results.every((result) => result?.keyId === first.id), 'concurrent first lookups share a load');
+  t.equal(resolver.loads, 1);
 
-  // A miss is remembered for missTtlMs: insert the key behind the cache's back.
-  const unknown = 'ja_sk_' + 'Z'.repeat(43);
-  t.equal(await resolver.resolve(unknown), null);
-  const inserted = await db
-    .insertInto('api_keys')
-    .values({ site_id: site.id, name: null, prefix: unknown.slice(0, 14), secret_hash: createHash('sha256').update(unknown).digest(), scopes: ['read'] })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  t.equal(await resolver.resolve(unknown), null, 'the miss is cached');
-  now += 2_001;
-  t.match(await resolver.resolve(unknown), { siteId: site.id, scopes: ['read'] }, 'found once the miss expired');
-
-  // Bounded: with room for 2, resolving 2 other keys evicts the oldest answer.
   const second = await createApiKey(db, { siteId: site.id, scopes: ['read'] });
-  const third = await createApiKey(db, { siteId: site.id, scopes: ['read'] });
-  t.ok(await resolver.resolve(second.key));
-  t.ok(await resolver.resolve(third.key));
-  await revokeApiKey(db, inserted.id);
-  t.equal(await resolver.resolve(unknown), null, 'evicted, so looked up again within its TTL');
+  let misses = 0;
+  for (let i = 0; i < 1000; i++) if ((await resolver.resolve(second.key)) === null) misses++;
+  t.equal(misses, 1000, 'unknown until the next reload');
+  t.equal(resolver.loads, 1, 'misses cost no query');
 
-  resolver.clear();
-  await revokeApiKey(db, second.id);
-  t.equal(await resolver.resolve(second.key), null, 'clear() forgets everything');
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  await resolver.resolve(first.key); // due: reloads in the background
+  const deadline = Date.now() + 2000;
+  while ((await resolver.resolve(second.key)) === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.match(await resolver.resolve(second.key), { keyId: second.id, scopes: ['read'] });
+  t.equal(resolver.loads, 2);
 });
 
-t.test('concurrent lookups of one key share a query', async (t) => {
-  const site = await createSite(db, { name: 'shared' });
+t.test('key changes are announced at commit, never on rollback', async (t) => {
+  const site = await createSite(db, { name: 'announced' });
+  const listener = new pg.Client({ connectionString: url });
+  await listener.connect();
+  t.teardown(() => listener.end());
+  const heard: string[] = [];
+  listener.on('notification', (message) => {
+    if (message.channel === API_KEY_CHANGES_CHANNEL) heard.push(message.payload ?? '');
+  });
+  await listener.query(`LISTEN ${API_KEY_CHANGES_CHANNEL}`);
+  const until = async (count: number): Promise<void> => {
+    const deadline = Date.now() + 2000;
+    while (heard.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+
   const created = await createApiKey(db, { siteId: site.id, scopes: ['ingest'] });
-  let queries = 0;
-  const counting = await openDatabase({ databaseUrl: url, dataDir: '.', logger: testLogger(), poolSize: 4 });
-  t.teardown(() => counting.close());
-  counting.pool.on('acquire', () => queries++);
-  const resolver = new ApiKeyResolver(counting.db);
-  const results = await Promise.all(Array.from({ length: 20 }, () => resolver.resolve(created.key)));
-  t.ok(results.every((result) => result?.keyId === created.id));
-  t.equal(queries, 1);
+  await until(1);
+  t.same(heard, [created.id], 'creation, with the key ID');
+  await revokeApiKey(db, created.id);
+  await until(2);
+  t.same(heard, [created.id, created.id], 'revocation');
+  t.equal(await revokeApiKey(db, created.id), false);
+
+  await t.rejects(
+    db.transaction().execute(async (trx) => {
+      await createApiKey(trx, { siteId: site.id, scopes: ['read'] });
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+  const marker = await createApiKey(db, { siteId: site.id, scopes: ['read'] });
+  await until(3);
+  t.same(heard, [created.id, created.id, marker.id], 'nothing from the rolled back key, which is not there');
+  t.notOk((await listApiKeys(db, { siteId: site.id })).some((key) => key.scopes.includes('read') && key.id !== marker.id));
+});
+
+t.test('the default site gets an ingest-only key and a read-only key', async (t) => {
+  const { handle: fresh } = await createTestDatabase(t);
+  const created = await ensureDefaultSite(fresh.db);
+  if (created === null) throw new Error('a fresh database should get the default site');
+  t.match(created, { siteId: /^[0-9]+$/, name: 'default', ingestKey: /^ja_sk_/, readKey: /^ja_sk_/ });
+  t.not(created.ingestKey, created.readKey);
+  const resolver = new ApiKeyResolver(fresh.db);
+  t.same((await resolver.resolve(created.ingestKey))?.scopes, ['ingest'], 'the ingest key cannot read');
+  t.same((await resolver.resolve(created.readKey))?.scopes, ['read'], 'the read key cannot ingest');
+  t.equal(await ensureDefaultSite(fresh.db), null, 'only once');
+  t.same(
+    (await listApiKeys(fresh.db)).map((key) => [key.name, key.scopes]),
+    [
+      ['default ingest', ['ingest']],
+      ['default read', ['read']],
+    ],
+  );
 });

@@ -10,7 +10,7 @@ import { openDatabase } from '../src/db/connect.ts';
 import { dropPartitionsBefore } from '../src/db/partitions.ts';
 import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
 import { makeSpanRow, nanosAt, randomTraceId } from './helpers/span-rows.ts';
-import { TcpProxy } from './helpers/tcp-proxy.ts';
+import { proxyInFrontOf } from './helpers/tcp-proxy.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 
 const { handle, url } = await createTestDatabase(t);
@@ -503,14 +503,8 @@ t.test('partitions of all tables dropped under the sink are made again, resource
 
 t.test('with the database unreachable writes fail as unavailable, and succeed again when it is back', async (t) => {
   const siteId = newSiteId();
-  const target = new URL(url);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-  await proxy.start();
-  t.teardown(() => proxy.stop());
-  const viaProxy = new URL(url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  const flaky = await openDatabase({ databaseUrl: viaProxy.toString(), dataDir: '.', logger, poolSize: 2 });
+  const { proxy, url: viaProxy } = await proxyInFrontOf(t, url);
+  const flaky = await openDatabase({ databaseUrl: viaProxy, dataDir: '.', logger, poolSize: 2 });
   t.teardown(() => flaky.close());
   const sink = new PostgresSink(flaky.pool, { logger, unavailableRetryAfterSeconds: 7 });
   t.teardown(() => sink.close());

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyResolver, ResolvedKey, Scope } from '@justanalytics/collector';
-import { PermissionDeniedError, UnauthenticatedError, UnavailableError } from './errors.ts';
+import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UnavailableError } from './errors.ts';
 
 const KEY = 'apiKey';
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -9,12 +9,17 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  * Requires `Authorization: Bearer <key>` with `scope` on every route of this
  * plugin's scope: 401 without a live key, 403 without the scope. The key's
  * site is what the route may show (see siteOf). The key itself is never logged.
+ * A client (by `request.ip`, so behind trusted proxies the forwarded address)
+ * past its allowance of failed authentications gets 429 RESOURCE_EXHAUSTED
+ * with Retry-After instead of 401; the key is checked first, so a good key is
+ * never refused that way.
  */
 export function requireApiKey(app: FastifyInstance, keys: KeyResolver, scope: Scope): void {
   app.decorateRequest(KEY, null);
   app.addHook('onRequest', async (request, reply) => {
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (match?.[1] === undefined) {
+      throttleFailure(keys, request, reply);
       void reply.header('www-authenticate', 'Bearer');
       throw new UnauthenticatedError('an API key is required: Authorization: Bearer ja_sk_…');
     }
@@ -26,12 +31,21 @@ export function requireApiKey(app: FastifyInstance, keys: KeyResolver, scope: Sc
       throw new UnavailableError('the API key cannot be checked right now');
     }
     if (key === null) {
+      throttleFailure(keys, request, reply);
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
       throw new UnauthenticatedError('the API key is unknown or revoked');
     }
     if (!key.scopes.includes(scope)) throw new PermissionDeniedError(`the API key lacks the "${scope}" scope`);
     request.setDecorator<ResolvedKey>(KEY, key);
   });
+}
+
+/** Counts a failed authentication of the request's client; throws 429 once the client is past its allowance. */
+function throttleFailure(keys: KeyResolver, request: FastifyRequest, reply: FastifyReply): void {
+  const retryAfterSeconds = keys.failedAuthentications?.recordFailure(request.ip) ?? null;
+  if (retryAfterSeconds === null) return;
+  void reply.header('retry-after', String(retryAfterSeconds));
+  throw new ResourceExhaustedError('too many requests with a missing or unknown API key, retry later');
 }
 
 /** The site whose data the request may see: the site of its API key. */

@@ -7,6 +7,7 @@ export const InvalidArgumentError = createError('INVALID_ARGUMENT', '%s', 400);
 export const UnauthenticatedError = createError('UNAUTHENTICATED', '%s', 401);
 export const PermissionDeniedError = createError('PERMISSION_DENIED', '%s', 403);
 export const NotFoundError = createError('NOT_FOUND', '%s', 404);
+export const ResourceExhaustedError = createError('RESOURCE_EXHAUSTED', '%s', 429);
 export const UnavailableError = createError('UNAVAILABLE', '%s', 503);
 
 /** Codes for statuses Fastify itself raises (bad media type, body too large, …). */

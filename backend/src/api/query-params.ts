@@ -1,5 +1,6 @@
 import type { TimeRange } from '../query/time-range.ts';
 import { InvalidArgumentError } from './errors.ts';
+import { MAX_ATTRIBUTE_FILTERS } from './limits.ts';
 
 // Parsing of query-string values that JSON schema can only check as strings.
 
@@ -54,12 +55,22 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 export function parseTime(text: string): Date | null {
   if (UNIX_MILLIS.test(text)) return new Date(Number(text));
   const match = ISO_8601.exec(text);
-  if (match === null) return null;
+  if (match === null || !isCalendarDay(text.slice(0, 10))) return null;
   // Date.parse reads a date-time without an offset as local time; make it UTC.
   const hasTime = text.length > 10;
   const normalised = hasTime && match[1] === undefined ? `${text}Z` : text;
   const millis = Date.parse(normalised.replace(' ', 'T'));
   return Number.isNaN(millis) ? null : new Date(millis);
+}
+
+/** Date.parse rolls a day past the month's end (2026-02-30) over into the next month; refuse it instead. */
+function isCalendarDay(date: string): boolean {
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  const day = Number(date.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return days !== undefined && day >= 1 && day <= days;
 }
 
 /**
@@ -71,6 +82,18 @@ export function timeRangeFrom(query: { start?: string; end?: string }, defaultSp
   const start = query.start === undefined ? new Date(end.getTime() - defaultSpanMs) : requireTime('start', query.start);
   if (start.getTime() >= end.getTime()) throw new InvalidArgumentError('start must be before end');
   return { start, end };
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Refuses a range longer than `maxHours`: the range bounds how many stored
+ * spans a search may read, whatever else it asks.
+ */
+export function requireRangeAtMost(range: TimeRange, maxHours: number, what: string): void {
+  if (range.end.getTime() - range.start.getTime() <= maxHours * HOUR_MS) return;
+  const limit = maxHours % 24 === 0 ? `${maxHours / 24} days (${maxHours}h)` : `${maxHours}h`;
+  throw new InvalidArgumentError(`the time range of ${what} may be at most ${limit}: narrow start and end`);
 }
 
 function requireTime(name: string, text: string): Date {
@@ -87,13 +110,19 @@ export function requireDuration(name: string, text: string): bigint {
 
 export const ATTRIBUTE_PREFIX = 'attr.';
 
-/** The `attr.KEY=VALUE` filters of a query string. */
+/** The `attr.KEY=VALUE` filters of a query string; more than MAX_ATTRIBUTE_FILTERS is a client error. */
 export function attributeFilters(query: object): Record<string, string> {
-  const filters: Record<string, string> = {};
+  // Without a prototype, so that attr.__proto__ becomes the filter "__proto__" instead of vanishing (a wider search).
+  const filters = Object.create(null) as Record<string, string>;
   const entries: Array<[string, unknown]> = Object.entries(query);
+  let count = 0;
   for (const [name, value] of entries) {
     if (!name.startsWith(ATTRIBUTE_PREFIX) || typeof value !== 'string') continue;
     filters[name.slice(ATTRIBUTE_PREFIX.length)] = value;
+    count++;
+  }
+  if (count > MAX_ATTRIBUTE_FILTERS) {
+    throw new InvalidArgumentError(`at most ${MAX_ATTRIBUTE_FILTERS} attr.* filters are allowed in one search, got ${count}`);
   }
   return filters;
 }

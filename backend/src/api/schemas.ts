@@ -193,10 +193,40 @@ export const errorResponses = {
   '5xx': { $ref: 'ApiError#' },
 } as const;
 
+/**
+ * A string with no NUL character. PostgreSQL text cannot hold one, so a query
+ * given one fails as an encoding error (a 500) instead of a client error.
+ */
+export const WITHOUT_NUL = '^[^\\u0000]*$';
+
+export interface TextParameterOptions {
+  maxLength: number;
+  minLength?: number;
+  description?: string;
+  /** A pattern of the parameter's own, in place of WITHOUT_NUL; it must not match NUL either. */
+  pattern?: string;
+}
+
+/**
+ * Every string parameter of every route, in the path or the query string, is
+ * one of these: bounded in length and free of NUL, so that nothing a client
+ * types reaches SQL unchecked (test/api-abuse.test.ts sends NUL to each).
+ */
+export function textParameter(options: TextParameterOptions) {
+  const { maxLength, minLength, description, pattern = WITHOUT_NUL } = options;
+  return {
+    type: 'string',
+    ...(minLength === undefined ? {} : { minLength }),
+    maxLength,
+    pattern,
+    ...(description === undefined ? {} : { description }),
+  } as const;
+}
+
 /** The `start`/`end` query parameters of routes over a time range. */
 export const timeRangeQuery = {
-  start: { type: 'string', description: 'ISO 8601 time or unix milliseconds; inclusive' },
-  end: { type: 'string', description: 'ISO 8601 time or unix milliseconds; exclusive; default now' },
+  start: textParameter({ maxLength: 64, description: 'ISO 8601 time or unix milliseconds; inclusive' }),
+  end: textParameter({ maxLength: 64, description: 'ISO 8601 time or unix milliseconds; exclusive; default now' }),
 } as const;
 
 export const bearerAuth = [{ apiKey: [] }];

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '@justanalytics/collector';
 import type { Database } from '../db/database.ts';
 import { requireApiKey } from './auth.ts';
-import { formatValidationErrors, installErrorHandling } from './error-handler.ts';
+import { formatValidationErrors, installErrorHandling, sendError } from './error-handler.ts';
+import { apiLimits, MAX_TEXT_LENGTH, type ApiLimits } from './limits.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { serviceRoutes } from './routes/services.ts';
@@ -15,13 +16,66 @@ import { traceRoutes } from './routes/traces.ts';
 import { addSharedSchemas } from './schemas.ts';
 
 export interface ApiServerOptions {
+  /** What the routes query: the API's own pool (the handle's `api.db`), never the one ingest uses. */
   db: Kysely<Database>;
+  /** What /readyz checks. Default `db`; `serve` gives the ingest pool, so that busy queries do not make the process unready. */
+  readinessDb?: Kysely<Database>;
+  /** Bounds of what a request may ask for; see limits.ts for the defaults. */
+  limits?: Partial<ApiLimits>;
+  /** Time limits of the listener; see API_TIMEOUT_DEFAULTS. */
+  timeouts?: Partial<ApiTimeouts>;
   /** Turns `Authorization: Bearer` keys into sites and scopes. */
   keys: KeyResolver;
   logger: Logger;
+  /**
+   * Proxies (addresses or CIDRs) whose X-Forwarded-For names the client, whose
+   * failed authentications are then limited by that address. Default: none.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** Time limits of the API's HTTP listener, in milliseconds. */
+export interface ApiTimeouts {
+  /** From a request's arrival to its answer; past it, 503 UNAVAILABLE (Fastify's handlerTimeout). */
+  handlerMs: number;
+  /** For a client to send a request's headers (Node's headersTimeout): slow senders hold no socket for long. */
+  headersMs: number;
+  /** For a client to send the whole request (requestTimeout); at least headersMs. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this (keepAliveTimeout). */
+  keepAliveMs: number;
+  /**
+   * A socket with no traffic either way is closed after this (connectionTimeout).
+   * Nothing is sent while a request is served, so it must exceed handlerMs.
+   */
+  connectionMs: number;
+}
+
+export const API_TIMEOUT_DEFAULTS: ApiTimeouts = {
+  // Above the few statements of one request (each bounded by the API statement timeout, 10 s by default).
+  handlerMs: 30_000,
+  headersMs: 10_000,
+  requestMs: 30_000,
+  // Above the 60 s idle timeout of common load balancers, so they close first and never reuse a closing connection.
+  keepAliveMs: 72_000,
+  connectionMs: 60_000,
+};
+
+/** A route of the API server, as its onRoute hook saw it. */
+export interface ApiRoute {
+  method: string;
+  url: string;
+  schema: FastifySchema | undefined;
+}
+
+const routeTables = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Every route of a server made by buildApiServer (HEAD routes included), e.g. for tests that must cover them all. */
+export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
+  return routeTables.get(app) ?? [];
+}
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -31,15 +85,35 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * `read` scope, and shows only that key's site.
  */
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const limits = apiLimits(options.limits);
+  const timeouts = apiTimeouts(options.timeouts);
   // Requests are logged by the onResponse hook below, without client address, headers or body.
   const logger: FastifyBaseLogger = options.logger.child({ component: 'api' }, { serializers: { req: requestSummary } });
   const app = fastify({
+    handlerTimeout: timeouts.handlerMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.connectionMs,
+    // Node checks headersTimeout and requestTimeout every connectionsCheckingInterval (30 s by default).
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs) },
+    // Long enough for a percent-encoded service name of MAX_TEXT_LENGTH; the route's schema gives the 400.
+    routerOptions: { maxParamLength: 3 * MAX_TEXT_LENGTH + 64 },
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
+    trustProxy: options.trustedProxies === undefined || options.trustedProxies.length === 0 ? false : [...options.trustedProxies],
     schemaErrorFormatter: formatValidationErrors,
+    // Errors the router meets before any route (a path that is not valid percent-encoded UTF-8, a parameter over
+    // maxParamLength) would get Fastify's own body.
+    frameworkErrors: sendError,
     // Unknown query parameters are an error (a typo must not silently widen a search).
     ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  const routes: ApiRoute[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
   });
 
   installErrorHandling(app);
@@ -74,19 +148,32 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     },
   });
 
-  await app.register(healthRoutes, { db: options.db });
+  await app.register(healthRoutes, { db: options.readinessDb ?? options.db });
   await app.register(
     async (api) => {
       await api.register(openApiRoute);
       await api.register(async (secured) => {
         requireApiKey(secured, options.keys, 'read');
-        await secured.register(traceRoutes, { db: options.db });
-        await secured.register(serviceRoutes, { db: options.db });
+        await secured.register(traceRoutes, { db: options.db, limits });
+        await secured.register(serviceRoutes, { db: options.db, limits });
       });
     },
     { prefix: API_PREFIX },
   );
   return app;
+}
+
+function apiTimeouts(given: Partial<ApiTimeouts> = {}): ApiTimeouts {
+  const timeouts = { ...API_TIMEOUT_DEFAULTS };
+  for (const name of Object.keys(API_TIMEOUT_DEFAULTS) as Array<keyof ApiTimeouts>) {
+    const value = given[name];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`the API timeout ${name} must be a positive integer of milliseconds, got ${value}`);
+    timeouts[name] = value;
+  }
+  if (timeouts.headersMs > timeouts.requestMs) throw new RangeError('the API timeout headersMs must not exceed requestMs');
+  if (timeouts.connectionMs <= timeouts.handlerMs) throw new RangeError('the API timeout connectionMs must exceed handlerMs');
+  return timeouts;
 }
 
 /** Keeps a caller's X-Request-Id when it is a plain token, so logs can be joined; else a fresh UUID. */

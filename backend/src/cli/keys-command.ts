@@ -1,11 +1,17 @@
 import type { Scope } from '@justanalytics/collector';
 import { createApiKey, listApiKeys, revokeApiKey } from '../store/api-keys.ts';
 import { isRowId } from '../store/ids.ts';
+import { knownScopes } from '../store/scopes.ts';
 import { getSite } from '../store/sites.ts';
 import { UsageError, type CommandContext } from './command-context.ts';
 import { withDatabase } from './with-database.ts';
 
-const knownScopes: readonly Scope[] = ['ingest', 'read', 'admin'];
+/**
+ * Without --scopes a key may only ingest: such keys end up in exporter
+ * configs and browsers, where a key that reads would expose every trace of
+ * its site. Reading is asked for by name.
+ */
+const DEFAULT_SCOPES = 'ingest';
 
 export async function runKeysCommand(context: CommandContext): Promise<number> {
   const [action, id] = context.args;
@@ -13,7 +19,7 @@ export async function runKeysCommand(context: CommandContext): Promise<number> {
   switch (action) {
     case 'create': {
       const siteId = requireId(values.site, '--site');
-      const scopes = parseScopes(values.scopes ?? 'ingest,read');
+      const scopes = parseScopes(values.scopes ?? DEFAULT_SCOPES);
       const created = await withDatabase(context, async (db) => {
         if (!(await getSite(db, siteId))) throw new UsageError(`there is no site ${siteId}`);
         return createApiKey(db, { siteId, scopes, name: values.name ?? null });
@@ -21,7 +27,7 @@ export async function runKeysCommand(context: CommandContext): Promise<number> {
       if (values.json) out(JSON.stringify(created));
       else {
         out(created.key);
-        process.stderr.write(`key ${created.id} for site ${siteId} with scopes ${scopes.join(',')}: store it now, it is not shown again\n`);
+        process.stderr.write(`key ${created.id} for site ${siteId} with scopes ${created.scopes.join(',')}: store it now, it is not shown again\n`);
       }
       return 0;
     }

@@ -33,19 +33,23 @@ export async function runServeCommand(context: CommandContext): Promise<number> 
 function firstRunBanner(site: DefaultSite, host: string, httpPort: number, grpcPort: number, apiPort: number): string {
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return `
-JustAnalytics created site ${site.siteId} ("${site.name}") and an API key with scopes ${site.scopes.join(',')}.
-The key is shown only this once:
+JustAnalytics created site ${site.siteId} ("${site.name}") with two API keys, shown only this once:
 
-  ${site.key}
+  ingest key  ${site.ingestKey}
+              for OpenTelemetry SDKs and exporters: sends data, cannot read any
+  read key    ${site.readKey}
+              for the query API: keep it out of exporter configs and browsers
 
-Point any OpenTelemetry SDK or exporter at this server:
+Point any OpenTelemetry SDK or exporter at this server with the ingest key:
 
   export OTEL_EXPORTER_OTLP_ENDPOINT=http://${shown}:${httpPort}
-  export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20${site.key}"
+  export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20${site.ingestKey}"
   # gRPC instead: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://${shown}:${grpcPort}
 
-Then query it:
+Then query it with the read key:
 
-  curl -H "Authorization: Bearer ${site.key}" http://${shown}:${apiPort}/api/v1/services
+  curl -H "Authorization: Bearer ${site.readKey}" http://${shown}:${apiPort}/api/v1/services
+
+More keys: justanalytics keys create --site ${site.siteId} (ingest), with --scopes read for reading
 `;
 }

@@ -5,8 +5,9 @@ Commands:
   migrate                       bring the database schema up to date
   sites create --name N [--domain D] [--json]
   sites list [--json]
-  keys create --site ID [--scopes ingest,read] [--name N] [--json]
-                                print a new API key (shown once)
+  keys create --site ID [--scopes S,…] [--name N] [--json]
+                                print a new API key (shown once); scopes ingest,
+                                read, admin; default ingest only
   keys list [--site ID] [--json]
   keys revoke ID [--json]
 

@@ -53,12 +53,20 @@ export const MAX_TRACE_LIMIT = 1000;
 type Db = Database & { f: Database['trace_summaries'] };
 
 const STATUS_OK = 1;
+const STATUS_ERROR = 2;
 
 /**
  * Traces of one site, newest first, from the trace summaries. A trace's
  * summary has one row per UTC day its spans started on; the row of its first
  * day stands for the trace and the next day's row is merged into it (a trace
  * longer than that is counted up to the end of its second day).
+ *
+ * The summaries' span and error counts are at-least-once: an export retried
+ * after its COMMIT was in fact done is added again. So the counts returned are
+ * those of the page's traces' stored spans, by distinct span ID, over the same
+ * two days (see distinctSpanCounts). The filters below may use the summaries
+ * as they are: a duplicated span changes neither whether a trace has an error
+ * span (error_count > 0) nor its first start and last end (the duration).
  *
  * Throws InvalidCursorError for a cursor this function did not make.
  */
@@ -114,6 +122,7 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
     )
     .select([
       'f.trace_id',
+      'f.day',
       sql<string>`(extract(epoch from f.start_time) * 1000000)::bigint`.as('start_micros'),
       'm.start_ns',
       'm.duration_ns',
@@ -158,21 +167,63 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
   const rows = await query.execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
+  const counts = await distinctSpanCounts(db, siteId, page);
   return {
-    traces: page.map((row) => ({
-      traceId: row.trace_id.toString('hex'),
-      rootServiceName: row.root_service_name,
-      rootSpanName: row.root_span_name,
-      startTimeUnixNano: row.start_ns,
-      durationNs: row.duration_ns,
-      spanCount: Number(row.span_count),
-      errorCount: Number(row.error_count),
-    })),
+    traces: page.map((row) => {
+      // No stored span (a partition dropped under the summary): the summary's word is all there is.
+      const counted = counts.get(row.trace_id.toString('hex'));
+      return {
+        traceId: row.trace_id.toString('hex'),
+        rootServiceName: row.root_service_name,
+        rootSpanName: row.root_span_name,
+        startTimeUnixNano: row.start_ns,
+        durationNs: row.duration_ns,
+        spanCount: counted?.spanCount ?? Number(row.span_count),
+        errorCount: counted?.errorCount ?? Number(row.error_count),
+      };
+    }),
     nextCursor:
       rows.length > limit && last !== undefined
         ? encodeTraceCursor({ startMicros: BigInt(last.start_micros), traceId: last.trace_id })
         : null,
   };
+}
+
+interface SpanCounts {
+  spanCount: number;
+  errorCount: number;
+}
+
+/**
+ * Distinct span IDs, and distinct span IDs with status ERROR, of each trace of
+ * a page, by trace ID in hex: one query for the page, reading each trace's
+ * spans over the two days its summary covers (`day` is its first).
+ */
+async function distinctSpanCounts(
+  db: Kysely<Database>,
+  siteId: string,
+  traces: ReadonlyArray<{ trace_id: Buffer; day: Date }>,
+): Promise<Map<string, SpanCounts>> {
+  const counts = new Map<string, SpanCounts>();
+  if (traces.length === 0) return counts;
+  const days = traces.map((trace) => trace.day.getTime());
+  // The constant bounds let the planner skip the partitions no trace of the page is on.
+  const from = new Date(Math.min(...days));
+  const to = addDays(new Date(Math.max(...days)), 2);
+  const { rows } = await sql<{ trace_id: Buffer; span_count: string; error_count: string }>`
+    SELECT t.trace_id,
+           count(DISTINCT sp.span_id) AS span_count,
+           count(DISTINCT sp.span_id) FILTER (WHERE sp.status_code = ${STATUS_ERROR}) AS error_count
+    FROM unnest(${traces.map((trace) => trace.trace_id)}::bytea[], ${traces.map((trace) => trace.day)}::timestamptz[]) AS t(trace_id, day)
+    JOIN spans sp
+      ON sp.site_id = ${siteId} AND sp.trace_id = t.trace_id
+     AND sp.start_time >= t.day AND sp.start_time < t.day + interval '2 days'
+    WHERE sp.start_time >= ${from} AND sp.start_time < ${to}
+    GROUP BY t.trace_id`.execute(db);
+  for (const row of rows) {
+    counts.set(row.trace_id.toString('hex'), { spanCount: Number(row.span_count), errorCount: Number(row.error_count) });
+  }
+  return counts;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector';
 import type { Database } from '../db/database.ts';
 import { addDays, utcDay } from './time-range.ts';
@@ -42,14 +42,38 @@ export interface TracesDataJson {
   resourceSpans: ResourceSpansJson[];
 }
 
+/** A trace as the API returns it, and whether it was cut. */
+export interface TraceView {
+  trace: TracesDataJson;
+  /** Distinct spans stored for the trace. */
+  spanCount: number;
+  /** Spans in `trace`: all of them, or the earliest `limit` when spanCount is larger. */
+  returnedSpanCount: number;
+}
+
+export interface GetTraceOptions {
+  /** Most spans returned, the earliest by start time. Default DEFAULT_TRACE_SPAN_LIMIT. */
+  limit?: number;
+}
+
+export const DEFAULT_TRACE_SPAN_LIMIT = 10_000;
+
 /**
- * Every span of one trace of one site, as OTLP/JSON, or null when the site has
- * no span of that trace. Spans stored twice (an exporter retrying an export
- * that was in fact committed) come out once.
+ * The spans of one trace of one site, as OTLP/JSON, or null when the site has
+ * no span of that trace: all of them, or the earliest `limit` by start time.
+ * Spans stored twice (an exporter retrying an export that was in fact
+ * committed) come out once, and count once.
  */
-export async function getTrace(db: Kysely<Database>, siteId: string, traceIdHex: string): Promise<TracesDataJson | null> {
+export async function getTrace(
+  db: Kysely<Database>,
+  siteId: string,
+  traceIdHex: string,
+  options: GetTraceOptions = {},
+): Promise<TraceView | null> {
   const traceId = traceIdFromHex(traceIdHex);
   if (traceId === null) return null;
+  const limit = options.limit ?? DEFAULT_TRACE_SPAN_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
 
   // The summary rows say which days hold the trace's spans, so only those
   // partitions are read. Without a summary (should not happen: it is written
@@ -61,10 +85,39 @@ export async function getTrace(db: Kysely<Database>, siteId: string, traceIdHex:
     .select((eb) => [eb.fn.min<Date | null>('day').as('first'), eb.fn.max<Date | null>('day').as('last')])
     .executeTakeFirst();
 
+  // A day of slack either side covers spans whose summary row is on a
+  // neighbouring day because of clock skew between their services.
+  const range = days?.first && days.last ? { from: addDays(days.first, -1), to: addDays(days.last, 2) } : null;
+
+  // Which spans, and how many in all, from their IDs and start times only: a
+  // trace of millions of spans costs a sort of narrow rows, and only the spans
+  // returned are read whole.
+  const picked = await db
+    .selectFrom((eb) => {
+      let ids = eb
+        .selectFrom('spans')
+        .where('site_id', '=', siteId)
+        .where('trace_id', '=', traceId)
+        .distinctOn('span_id')
+        .select(['span_id', 'start_time_unix_nano'])
+        .orderBy('span_id');
+      if (range !== null) ids = ids.where('start_time', '>=', range.from).where('start_time', '<', range.to);
+      return ids.as('d');
+    })
+    .select((eb) => ['d.span_id', eb.fn.countAll<string>().over().as('total')])
+    .orderBy('d.start_time_unix_nano')
+    .orderBy('d.span_id')
+    .limit(limit)
+    .execute();
+  const first = picked[0];
+  if (first === undefined) return null;
+  const spanCount = Number(first.total);
+
   let query = db
     .selectFrom('spans')
     .where('site_id', '=', siteId)
     .where('trace_id', '=', traceId)
+    .where(sql<boolean>`span_id = any(${picked.map((row) => row.span_id)}::bytea[])`)
     .distinctOn('span_id')
     .select([
       'span_id',
@@ -86,9 +139,6 @@ export async function getTrace(db: Kysely<Database>, siteId: string, traceIdHex:
       'resource_scope_id',
     ])
     .orderBy('span_id');
-  // A day of slack either side covers spans whose summary row is on a
-  // neighbouring day because of clock skew between their services.
-  const range = days?.first && days.last ? { from: addDays(days.first, -1), to: addDays(days.last, 2) } : null;
   if (range !== null) query = query.where('start_time', '>=', range.from).where('start_time', '<', range.to);
   const rows = await query.execute();
   if (rows.length === 0) return null;
@@ -135,7 +185,7 @@ export async function getTrace(db: Kysely<Database>, siteId: string, traceIdHex:
     if (row.parent_span_id !== null && row.parent_span_id.length > 0) span.parentSpanId = toHex(row.parent_span_id);
     scope.spans.push(span);
   }
-  return { resourceSpans: [...resources.values()].map((r) => r.resourceSpans) };
+  return { trace: { resourceSpans: [...resources.values()].map((r) => r.resourceSpans) }, spanCount, returnedSpanCount: rows.length };
 }
 
 /** A stored resource and scope, with the keys spans are grouped by in the OTLP/JSON. */

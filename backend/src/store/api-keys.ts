@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Scope } from '@justanalytics/collector';
 import type { Database } from '../db/database.ts';
+import { announceApiKeyChange, inTransaction } from './api-key-changes.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key-secret.ts';
 import { isRowId } from './ids.ts';
 import { knownScopes, storedScopes } from './scopes.ts';
@@ -39,23 +40,30 @@ export class UnknownSiteError extends Error {
   }
 }
 
-/** Makes a key for a site; only its SHA-256 and display prefix are stored. */
+/**
+ * Makes a key for a site; only its SHA-256 and display prefix are stored.
+ * Running servers are told at commit and accept it within a second.
+ */
 export async function createApiKey(db: Kysely<Database>, request: NewApiKey): Promise<CreatedApiKey> {
   const scopes = normaliseScopes(request.scopes);
   if (!isRowId(request.siteId)) throw new UnknownSiteError(request.siteId);
   const key = generateApiKey();
   try {
-    const row = await db
-      .insertInto('api_keys')
-      .values({
-        site_id: request.siteId,
-        name: request.name?.trim() || null,
-        prefix: displayPrefix(key),
-        secret_hash: hashApiKey(key),
-        scopes,
-      })
-      .returning(['id', 'site_id', 'name', 'prefix', 'scopes', 'created_at', 'revoked_at'])
-      .executeTakeFirstOrThrow();
+    const row = await inTransaction(db, async (trx) => {
+      const inserted = await trx
+        .insertInto('api_keys')
+        .values({
+          site_id: request.siteId,
+          name: request.name?.trim() || null,
+          prefix: displayPrefix(key),
+          secret_hash: hashApiKey(key),
+          scopes,
+        })
+        .returning(['id', 'site_id', 'name', 'prefix', 'scopes', 'created_at', 'revoked_at'])
+        .executeTakeFirstOrThrow();
+      await announceApiKeyChange(trx, inserted.id);
+      return inserted;
+    });
     return { ...toInfo(row), key };
   } catch (error) {
     if ((error as { code?: unknown }).code === '23503') throw new UnknownSiteError(request.siteId);
@@ -74,16 +82,23 @@ export async function listApiKeys(db: Kysely<Database>, filter: { siteId?: strin
   return rows.map(toInfo);
 }
 
-/** Revokes a live key. False when there is no such key or it was revoked already. */
+/**
+ * Revokes a live key. False when there is no such key or it was revoked
+ * already. Running servers are told at commit and refuse it within a second.
+ */
 export async function revokeApiKey(db: Kysely<Database>, id: string): Promise<boolean> {
   if (!isRowId(id)) return false;
-  const result = await db
-    .updateTable('api_keys')
-    .set({ revoked_at: sql<Date>`now()` })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return inTransaction(db, async (trx) => {
+    const result = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await announceApiKeyChange(trx, id);
+    return true;
+  });
 }
 
 function normaliseScopes(scopes: readonly Scope[]): Scope[] {

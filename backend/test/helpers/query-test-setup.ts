@@ -13,7 +13,10 @@ import { createSite } from '../../src/store/sites.ts';
 import { createTestDatabase, testLogger } from './test-database.ts';
 
 export interface QueryTest {
+  /** The ingest pool's Kysely (the sink's pool). */
   db: Kysely<Database>;
+  /** The query API's pool, as `serve` gives it to the API server. */
+  apiDb: Kysely<Database>;
   sink: PostgresSink;
   /** Two sites, so that every test can check that one does not see the other. */
   siteA: string;
@@ -27,6 +30,7 @@ export interface ApiResponse {
   body: unknown;
   /** The body as sent, for what JSON parsing would hide (64-bit integers). */
   raw: string;
+  headers: Record<string, string | string[] | number | undefined>;
 }
 
 export interface ApiTest extends QueryTest {
@@ -51,20 +55,20 @@ export async function setUpQueryTest(t: Test): Promise<QueryTest> {
     const result = await sink.write({ signal: 'traces', siteId, rows });
     if (result.rejected !== 0) throw new Error(`rows rejected: ${result.message}`);
   };
-  return { db, sink, siteA, siteB, write };
+  return { db, apiDb: handle.api.db, sink, siteA, siteB, write };
 }
 
 /** setUpQueryTest, plus a key for each site and the query API server (closed at teardown). */
 export async function setUpApiTest(t: Test): Promise<ApiTest> {
   const query = await setUpQueryTest(t);
-  const { db, siteA, siteB } = query;
+  const { db, apiDb, siteA, siteB } = query;
   const keyA = (await createApiKey(db, { siteId: siteA, scopes: ['read'] })).key;
   const keyB = (await createApiKey(db, { siteId: siteB, scopes: ['ingest', 'read'] })).key;
-  const app = await buildApiServer({ db, keys: new ApiKeyResolver(db), logger: testLogger() });
+  const app = await buildApiServer({ db: apiDb, readinessDb: db, keys: new ApiKeyResolver(db), logger: testLogger() });
   t.teardown(() => app.close());
   const get = async (url: string, key = keyA): Promise<ApiResponse> => {
     const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
-    return { status: response.statusCode, body: response.json(), raw: response.body };
+    return { status: response.statusCode, body: response.json(), raw: response.body, headers: response.headers };
   };
   return { ...query, keyA, keyB, app, get };
 }

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Test } from 'tap';
 
 /**
  * A TCP forwarder to a database that a test can cut and restore, to play a
@@ -52,4 +53,19 @@ export class TcpProxy {
     this.#server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * A started proxy in front of the database at `databaseUrl`, stopped at `t`'s
+ * teardown, and the same connection string through it.
+ */
+export async function proxyInFrontOf(t: Test, databaseUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(databaseUrl);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  t.teardown(() => proxy.stop());
+  const viaProxy = new URL(databaseUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.toString() };
 }

@@ -6,15 +6,22 @@ import { createTestDatabase } from './test-database.ts';
 
 export interface TestServer {
   server: RunningServer;
-  /** The default site's ingest+read key. */
-  key: string;
+  /** The default site's ingest key (for exporters; it cannot read). */
+  ingestKey: string;
+  /** The default site's read key (for the query API; it cannot ingest). */
+  readKey: string;
   siteId: string;
   otlpHttpUrl: string;
   otlpGrpcUrl: string;
   apiUrl: string;
   databaseUrl: string;
-  /** GET on the query API with the default key (or `key`); the parsed JSON body and status. */
+  /** GET on the query API with the default read key (or `key`); the parsed JSON body and status. */
   api(path: string, key?: string): Promise<{ status: number; body: unknown }>;
+  /**
+   * Resolves once the server knows `key`, made on another connection: keys
+   * reach running servers through LISTEN/NOTIFY, within a second, not at once.
+   */
+  untilKeyIsLive(key: string): Promise<void>;
 }
 
 /** The whole system on a fresh database, on ephemeral loopback ports, stopped at teardown. */
@@ -36,15 +43,26 @@ export async function startTestServer(t: Test, overrides: Partial<Config> = {}):
   const apiUrl = `http://127.0.0.1:${server.apiPort}`;
   return {
     server,
-    key: site.key,
+    ingestKey: site.ingestKey,
+    readKey: site.readKey,
     siteId: site.siteId,
     otlpHttpUrl: `http://127.0.0.1:${server.otlpHttpPort}`,
     otlpGrpcUrl: `http://127.0.0.1:${server.otlpGrpcPort}`,
     apiUrl,
     databaseUrl: url,
-    async api(path, key = site.key) {
+    async api(path, key = site.readKey) {
       const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
       return { status: response.status, body: await response.json() };
+    },
+    async untilKeyIsLive(key) {
+      for (const deadline = Date.now() + 2000; ; ) {
+        // 401 only while the key is unknown; a key without read gets 403 once known.
+        const response = await fetch(`${apiUrl}/api/v1/services`, { headers: { authorization: `Bearer ${key}` } });
+        await response.arrayBuffer();
+        if (response.status !== 401) return;
+        if (Date.now() > deadline) throw new Error('the server did not learn of the key within 2 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
   };
 }

@@ -2,12 +2,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { listOperations, listServices } from '../../query/services.ts';
+import type { TimeRange } from '../../query/time-range.ts';
 import { siteOf } from '../auth.ts';
-import { timeRangeFrom } from '../query-params.ts';
-import { bearerAuth, errorResponses, timeRangeQuery } from '../schemas.ts';
+import { MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';
+import { requireRangeAtMost, timeRangeFrom } from '../query-params.ts';
+import { bearerAuth, errorResponses, textParameter, timeRangeQuery } from '../schemas.ts';
 
 export interface ServiceRoutesOptions {
   db: Kysely<Database>;
+  limits: ApiLimits;
 }
 
 /** Service and operation lists look at the last 24 hours unless told otherwise. */
@@ -20,7 +23,14 @@ interface RangeQuery {
 
 const rangeQuerystring = { type: 'object', properties: timeRangeQuery, additionalProperties: false } as const;
 
-export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (app, { db }) => {
+export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (app, { db, limits }) => {
+  // Both lists count stored spans, so their range is bounded.
+  const spanRange = (query: RangeQuery): TimeRange => {
+    const range = timeRangeFrom(query, DEFAULT_SERVICE_RANGE_MS);
+    requireRangeAtMost(range, limits.maxSpanSearchHours, 'a service or operation list');
+    return range;
+  };
+
   app.get<{ Querystring: RangeQuery }>(
     '/services',
     {
@@ -40,7 +50,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (ap
       },
     },
     async (request) => ({
-      services: await listServices(db, siteOf(request), timeRangeFrom(request.query, DEFAULT_SERVICE_RANGE_MS)),
+      services: await listServices(db, siteOf(request), spanRange(request.query)),
     }),
   );
 
@@ -54,7 +64,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (ap
         params: {
           type: 'object',
           required: ['service'],
-          properties: { service: { type: 'string', minLength: 1, description: 'service.name, URL-encoded' } },
+          properties: { service: textParameter({ minLength: 1, maxLength: MAX_TEXT_LENGTH, description: 'service.name, URL-encoded' }) },
         },
         querystring: rangeQuerystring,
         response: {
@@ -68,12 +78,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (ap
       },
     },
     async (request) => ({
-      operations: await listOperations(
-        db,
-        siteOf(request),
-        request.params.service,
-        timeRangeFrom(request.query, DEFAULT_SERVICE_RANGE_MS),
-      ),
+      operations: await listOperations(db, siteOf(request), request.params.service, spanRange(request.query)),
     }),
   );
 };

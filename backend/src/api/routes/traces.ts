@@ -6,11 +6,13 @@ import { DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT, searchTraces, type TraceSearch, t
 import { getTrace } from '../../query/traces.ts';
 import { siteOf } from '../auth.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { attributeFilters, requireDuration, timeRangeFrom } from '../query-params.ts';
-import { bearerAuth, errorResponses, timeRangeQuery } from '../schemas.ts';
+import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';
+import { ATTRIBUTE_PREFIX, attributeFilters, requireDuration, requireRangeAtMost, timeRangeFrom } from '../query-params.ts';
+import { bearerAuth, errorResponses, textParameter, timeRangeQuery } from '../schemas.ts';
 
 export interface TraceRoutesOptions {
   db: Kysely<Database>;
+  limits: ApiLimits;
 }
 
 /** Trace search looks at the last hour unless told otherwise. */
@@ -29,32 +31,68 @@ interface SearchQuery {
   [attribute: `attr.${string}`]: string;
 }
 
-const duration = {
-  type: 'string',
-  maxLength: 64,
-  description: 'Go duration ("250ms", "1.5s", "2m", "1h30m") or integer nanoseconds',
-} as const;
+const duration = textParameter({ maxLength: 64, description: 'Go duration ("250ms", "1.5s", "2m", "1h30m") or integer nanoseconds' });
 
-export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, { db }) => {
-  app.get<{ Params: { traceId: string } }>(
+/**
+ * OTLP's TracesData has no field to say that spans were left out, so a trace
+ * fetch says it in headers, on every answer.
+ */
+export const TRACE_TRUNCATED_HEADER = 'x-trace-truncated';
+export const TRACE_TOTAL_SPANS_HEADER = 'x-trace-total-spans';
+export const TRACE_RETURNED_SPANS_HEADER = 'x-trace-returned-spans';
+
+export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, { db, limits }) => {
+  app.get<{ Params: { traceId: string }; Querystring: { limit: number } }>(
     '/traces/:traceId',
     {
       schema: {
-        summary: 'One whole trace as OTLP/JSON TracesData',
+        summary: 'One trace as OTLP/JSON TracesData',
+        description:
+          `The trace's spans, each once, the earliest ${limits.maxTraceSpans} at most (limit). When spans were left out, ` +
+          `${TRACE_TRUNCATED_HEADER} is true; ${TRACE_TOTAL_SPANS_HEADER} and ${TRACE_RETURNED_SPANS_HEADER} count the spans ` +
+          'stored and returned.',
         tags: ['traces'],
         security: bearerAuth,
         params: {
           type: 'object',
           required: ['traceId'],
-          properties: { traceId: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', description: '32 hex digits' } },
+          properties: { traceId: textParameter({ maxLength: 32, pattern: '^[0-9a-fA-F]{32}$', description: '32 hex digits' }) },
         },
-        response: { 200: { $ref: 'TracesData#' }, ...errorResponses },
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: limits.maxTraceSpans,
+              default: limits.maxTraceSpans,
+              description: 'most spans returned, the earliest by start time',
+            },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            $ref: 'TracesData#',
+            description: 'the trace, or its earliest spans',
+            headers: {
+              [TRACE_TRUNCATED_HEADER]: { type: 'string', enum: ['true', 'false'], description: 'true when spans were left out' },
+              [TRACE_TOTAL_SPANS_HEADER]: { type: 'string', pattern: '^[0-9]+$', description: 'distinct spans stored for the trace' },
+              [TRACE_RETURNED_SPANS_HEADER]: { type: 'string', pattern: '^[0-9]+$', description: 'spans in this answer' },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
-    async (request) => {
-      const trace = await getTrace(db, siteOf(request), request.params.traceId.toLowerCase());
-      if (trace === null) throw new NotFoundError(`trace ${request.params.traceId.toLowerCase()} not found`);
-      return trace;
+    async (request, reply) => {
+      const traceId = request.params.traceId.toLowerCase();
+      const view = await getTrace(db, siteOf(request), traceId, { limit: request.query.limit });
+      if (view === null) throw new NotFoundError(`trace ${traceId} not found`);
+      void reply.header(TRACE_TRUNCATED_HEADER, String(view.returnedSpanCount < view.spanCount));
+      void reply.header(TRACE_TOTAL_SPANS_HEADER, String(view.spanCount));
+      void reply.header(TRACE_RETURNED_SPANS_HEADER, String(view.returnedSpanCount));
+      return view.trace;
     },
   );
 
@@ -73,16 +111,20 @@ export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, {
         querystring: {
           type: 'object',
           properties: {
-            service: { type: 'string', minLength: 1 },
-            operation: { type: 'string', minLength: 1 },
+            service: textParameter({ minLength: 1, maxLength: MAX_TEXT_LENGTH, description: 'service.name of a span of the trace' }),
+            operation: textParameter({ minLength: 1, maxLength: MAX_TEXT_LENGTH, description: 'name of a span of the trace' }),
             status: { type: 'string', enum: ['error', 'ok', 'unset'] },
             minDuration: duration,
             maxDuration: duration,
             ...timeRangeQuery,
             limit: { type: 'integer', minimum: 1, maximum: MAX_TRACE_LIMIT, default: DEFAULT_TRACE_LIMIT },
-            cursor: { type: 'string', maxLength: 256 },
+            cursor: textParameter({ maxLength: 256, description: 'nextCursor of the previous page' }),
           },
-          patternProperties: { '^attr\\..+$': { type: 'string', description: 'attribute filter attr.KEY=VALUE' } },
+          patternProperties: {
+            '^attr\\..+$': textParameter({ maxLength: MAX_TEXT_LENGTH, description: 'attribute filter attr.KEY=VALUE' }),
+          },
+          // Parameter names too: the KEY of attr.KEY reaches SQL.
+          propertyNames: textParameter({ maxLength: ATTRIBUTE_PREFIX.length + MAX_ATTRIBUTE_KEY_LENGTH }),
           additionalProperties: false,
         },
         response: {
@@ -101,14 +143,18 @@ export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, {
     async (request) => {
       const query = request.query;
       const search: TraceSearch = { ...timeRangeFrom(query, DEFAULT_TRACE_SEARCH_MS), limit: query.limit };
+      const attributes = attributeFilters(query);
       if (query.service !== undefined) search.service = query.service;
       if (query.operation !== undefined) search.operation = query.operation;
       if (query.status !== undefined) search.status = query.status;
       if (query.minDuration !== undefined) search.minDurationNs = requireDuration('minDuration', query.minDuration);
       if (query.maxDuration !== undefined) search.maxDurationNs = requireDuration('maxDuration', query.maxDuration);
       if (query.cursor !== undefined) search.cursor = query.cursor;
-      const attributes = attributeFilters(query);
       if (Object.keys(attributes).length > 0) search.attributes = attributes;
+      // Summaries alone are cheap to page through; a filter on spans reads them, so its range is bounded.
+      const readsSpans =
+        search.service !== undefined || search.operation !== undefined || search.attributes !== undefined || search.status === 'ok' || search.status === 'unset';
+      if (readsSpans) requireRangeAtMost(search, limits.maxSpanSearchHours, 'a search by service, operation, attr.* or status ok/unset');
       try {
         return await searchTraces(db, siteOf(request), search);
       } catch (error) {
