@@ -21,11 +21,11 @@ t.test('SIGTERM mid-load loses nothing acknowledged', async (t) => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
 
-  // The first-run banner on stdout holds the key; the "serving" log line on stderr the ports.
+  // The first-run banner on stdout holds the ingest key; the "serving" log line on stderr the ports.
   let key = '';
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const match = /ja_sk_[A-Za-z0-9_-]+/.exec(line);
-    if (match && !key) key = match[0];
+    const match = /^\s*ingest key\s+(ja_sk_[A-Za-z0-9_-]+)/.exec(line);
+    if (match?.[1] !== undefined && !key) key = match[1];
   });
   const httpPort = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -72,8 +72,14 @@ t.test('SIGTERM mid-load loses nothing acknowledged', async (t) => {
   t.ok(acknowledged.length >= 2_000, `load was acknowledged (${acknowledged.length} spans)`);
 
   // Ended here, not in a teardown: teardowns may stop the test database first.
+  // Its connection must be gone before the teardown drops the database (FORCE would kill it under the pool).
   const pool = new pg.Pool({ connectionString: url, max: 1 });
-  const { rows } = await pool.query<{ span_id: string }>(`SELECT encode(span_id, 'hex') AS span_id FROM spans`).finally(() => pool.end());
+  let rows: { span_id: string }[];
+  try {
+    rows = (await pool.query<{ span_id: string }>(`SELECT encode(span_id, 'hex') AS span_id FROM spans`)).rows;
+  } finally {
+    await pool.end();
+  }
   const stored = new Set(rows.map((row) => row.span_id));
   const lost = acknowledged.filter((span) => !stored.has(span.spanId));
   t.equal(lost.length, 0, `all ${acknowledged.length} acknowledged spans are stored`);

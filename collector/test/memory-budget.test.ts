@@ -234,7 +234,9 @@ t.test('exportSignal gives everything back whatever the failure', async (t) => {
 });
 
 t.test('exportSignal refuses a body that does not fit beside the others as overloaded', async (t) => {
-  const budget = new MemoryBudget(jsonBody.length * 4);
+  // Room for one request (its body and what decoding it builds), not two.
+  const one = jsonBody.length + tracesSignal.scan(jsonBody, 'json', DEFAULT_DECODE_LIMITS).decodedBytes;
+  const budget = new MemoryBudget(Math.ceil(one * 1.5));
   const sink = gatedSink();
   const first = exportSignal(tracesSignal, context(sink, budget), call(jsonBody));
   await sink.entered;
@@ -245,4 +247,15 @@ t.test('exportSignal refuses a body that does not fit beside the others as overl
   await first;
   t.equal(budget.reserved, 0);
   await t.resolves(exportSignal(tracesSignal, context(new MemorySink(), budget), call(jsonBody)), 'passes once the first is done');
+});
+
+t.test('exportSignal refuses a request that could never fit the whole budget as too large, not overloaded', async (t) => {
+  const budget = new MemoryBudget(jsonBody.length + 1);
+  const sink = new MemorySink();
+  const error = await receiverError(exportSignal(tracesSignal, context(sink, budget), call(jsonBody)));
+  t.equal(error.kind, 'too_large', 'permanent: waiting would not help');
+  t.match(error.message, /memory budget for requests in flight: send smaller batches/);
+  t.equal(error.retryAfterSeconds, null);
+  t.equal(budget.reserved, 0, 'what it held is given back');
+  t.equal(sink.batches.length, 0);
 });

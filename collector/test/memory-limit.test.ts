@@ -2,8 +2,8 @@
 // requests that fit are served while the ones beyond it are refused as
 // retryable (HTTP 429 with Retry-After, gRPC RESOURCE_EXHAUSTED with
 // RetryInfo); once they finish the budget is back to zero and new requests
-// pass; a request larger than the whole budget passes when alone and not
-// beside another; refused and failed requests (400, 413, 429) give back what
+// pass; a request that could never fit the whole budget is refused as too
+// large (permanent) instead; refused and failed requests (400, 413, 429) give back what
 // they reserved; one budget is shared by both receivers of a collector; the
 // options are validated.
 import { status as GrpcCode } from '@grpc/grpc-js';
@@ -12,10 +12,12 @@ import zlib from 'node:zlib';
 import { RpcStatus } from '@justanalytics/proto';
 import t from 'tap';
 import type { Test } from 'tap';
+import { DEFAULT_DECODE_LIMITS } from '../src/decode/decode-limits.ts';
 import { createCollector } from '../src/receivers/collector.ts';
 import { MemoryBudget } from '../src/receivers/memory-budget.ts';
 import { createOtlpGrpcServer } from '../src/receivers/otlp-grpc.ts';
 import { createOtlpHttpServer } from '../src/receivers/otlp-http.ts';
+import { tracesSignal } from '../src/receivers/traces-signal.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import type { Sink } from '../src/sink/sink.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, silentLogger } from './helpers/fixtures.ts';
@@ -129,24 +131,20 @@ t.test('gRPC: requests beyond the budget get RESOURCE_EXHAUSTED with RetryInfo, 
   t.equal(budget.reserved, 0);
 });
 
-t.test('a request larger than the whole budget passes alone, not beside another', async (t) => {
+t.test('a request that could never fit the whole budget is refused as too large, on both transports', async (t) => {
   const budget = new MemoryBudget(1);
-  const sink = new GatedSink();
+  const sink = new MemorySink();
   const post = await httpApp(t, sink, budget);
   const call = await grpcServer(t, sink, budget);
 
-  const alone = post();
-  await sink.waitFor(1);
-  t.ok(budget.reserved > budget.limit, 'granted past the limit');
-  t.equal((await post()).statusCode, 429, 'HTTP beside it');
-  t.equal((await call(protobufBody)).error?.code, GrpcCode.RESOURCE_EXHAUSTED, 'gRPC beside it');
-  sink.open();
-  t.equal((await alone).statusCode, 200);
+  const http = await post();
+  t.equal(http.statusCode, 413, 'HTTP 413: permanent, unlike a budget spent by others');
+  t.equal(http.headers['retry-after'], undefined, 'no Retry-After');
+  const { error } = await call(protobufBody);
+  t.equal(error?.code, GrpcCode.RESOURCE_EXHAUSTED, 'gRPC RESOURCE_EXHAUSTED …');
+  t.same(retryInfoOf(error), [], '… without RetryInfo, so it is not retried');
   t.equal(budget.reserved, 0);
-
-  t.equal((await call(protobufBody)).error, null, 'gRPC alone');
-  t.equal((await post()).statusCode, 200, 'HTTP alone');
-  t.equal(budget.reserved, 0);
+  t.equal(sink.batches.length, 0);
 });
 
 t.test('refused and failed requests give back what they reserved', async (t) => {
@@ -174,8 +172,13 @@ t.test('refused and failed requests give back what they reserved', async (t) => 
 });
 
 t.test('a collector shares one budget between its receivers', async (t) => {
+  // Room for the HTTP request (its body and what decoding it builds) but not for the gRPC one beside it.
+  const overJson = Buffer.byteLength(jsonBody) + tracesSignal.scan(Buffer.from(jsonBody), 'json', DEFAULT_DECODE_LIMITS).decodedBytes;
+  const overProtobuf = protobufBody.length + tracesSignal.scan(protobufBody, 'protobuf', DEFAULT_DECODE_LIMITS).decodedBytes;
+  const maxInFlightBytes = Math.max(overJson, overProtobuf) + Math.floor(Math.min(overJson, overProtobuf) / 2);
+  t.ok(maxInFlightBytes - overJson < overProtobuf, 'the budget cannot hold both');
   const sink = new GatedSink();
-  const collector = createCollector({ sink, keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxInFlightBytes: 1 });
+  const collector = createCollector({ sink, keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxInFlightBytes });
   const { httpPort, grpcPort } = await collector.start();
   t.teardown(() => collector.shutdown());
   const client = traceExportClient(grpcPort);

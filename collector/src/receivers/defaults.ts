@@ -13,8 +13,11 @@ export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
  * container is typically given, leaving the rest to the sink's queue and the
  * process, while still admitting about a hundred typical exports at once (a
  * 512-span protobuf batch is about 220 KB, 2.8 MB with what decoding builds,
- * as decode/request-scan.ts estimates it); a request bigger than the whole
- * budget still passes when it is alone.
+ * as decode/request-scan.ts estimates it). A request whose body and decoded
+ * rows could not fit the whole budget is refused as too large (413), so the
+ * budget bounds what every request together can cost: about 22 MiB of
+ * ordinary protobuf spans or 32 MiB of OTLP/JSON fit alone, above the
+ * OpenTelemetry Collector's own 20 MiB HTTP default.
  */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
 /**

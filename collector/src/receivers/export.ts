@@ -5,7 +5,7 @@ import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import type { RowBatch, Sink, WriteResult } from '../sink/sink.ts';
 import { authenticateIngest } from './authenticate.ts';
-import { classifyError } from './errors.ts';
+import { classifyError, ReceiverError } from './errors.ts';
 import type { InFlight } from './in-flight.ts';
 import { logFailure } from './log-failure.ts';
 import { MemoryReservation } from './memory-budget.ts';
@@ -76,7 +76,17 @@ export async function exportSignal<S extends Signal>(descriptor: SignalDescripto
       // What decoding will build, counted on the wire before anything is:
       // reserved first, and refused whole when over the request limit.
       const limits = context.decodeLimits ?? DEFAULT_DECODE_LIMITS;
-      reservation.reserve(descriptor.scan(body, call.encoding, limits).decodedBytes);
+      const { decodedBytes } = descriptor.scan(body, call.encoding, limits);
+      const needed = reservation.held + decodedBytes;
+      if (needed > context.memoryBudget.limit) {
+        // It could never fit, however long the client waited: permanent, unlike a full budget.
+        throw new ReceiverError(
+          'too_large',
+          `decoding this request would take about ${mebibytes(needed)} MiB, more than the ${mebibytes(context.memoryBudget.limit)} MiB ` +
+            'memory budget for requests in flight: send smaller batches',
+        );
+      }
+      reservation.reserve(decodedBytes);
       const decoded = descriptor.decode(body, call.encoding, key.siteId, limits);
       let written: WriteResult = { rejected: 0, message: '' };
       if (decoded.rows.length > 0) {
@@ -94,6 +104,10 @@ export async function exportSignal<S extends Signal>(descriptor: SignalDescripto
   } finally {
     reservation.release();
   }
+}
+
+function mebibytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 function toBatch<S extends Signal>(signal: S, siteId: string, rows: RowOf<S>[]): RowBatch {

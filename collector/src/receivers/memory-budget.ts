@@ -25,8 +25,9 @@ export class MemoryBudget {
   /**
    * Reserves `bytes` if they fit under the limit. `held` is what the caller
    * already holds: a caller holding everything reserved (nobody else holds
-   * anything) is granted even past the limit, or a request larger than the
-   * whole budget could never pass, even alone.
+   * anything) is granted even past the limit: a body that streams in past
+   * the whole budget is then refused once, as too large, by the export that
+   * sees its decoded size, rather than as overloaded chunk by chunk.
    */
   tryReserve(bytes: number, held = 0): boolean {
     checkBytes(bytes, 'bytes');
