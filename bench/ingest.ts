@@ -2,7 +2,8 @@
 // each into `justanalytics serve` running as its own process, over OTLP/HTTP and
 // OTLP/gRPC, from 1 and from 8 concurrent clients (on gRPC: concurrent calls on one
 // channel, as an exporter makes them); prints spans/s acknowledged
-// (every acknowledged span is committed in PostgreSQL).
+// (every acknowledged span is committed in PostgreSQL). Then logs: exports of
+// 200 log records each over OTLP/HTTP protobuf from 8 clients, printing logs/s.
 //
 //   npm run bench                       embedded PostgreSQL in a temp dir
 //   DATABASE_URL=postgres://… npm run bench
@@ -15,9 +16,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { sampleLogsRequest } from './sample-logs.ts';
 import { sampleTraceRequest } from './sample-spans.ts';
 
 const spansPerRequest = 512;
+const logsPerRequest = 200;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
 /** One transport's connection(s): `send` resolves true when the export was acknowledged. */
@@ -26,13 +29,13 @@ interface Exporter {
   close(): void;
 }
 
-function httpExporter(port: number, key: string, clients: number): Exporter {
+function httpExporter(port: number, key: string, clients: number, path = '/v1/traces'): Exporter {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const headers = { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` };
   return {
     send: (body) =>
       new Promise((resolve, reject) => {
-        const req = request({ agent, host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers }, (res) => {
+        const req = request({ agent, host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode === 200));
         });
@@ -57,8 +60,8 @@ function grpcExporter(port: number, key: string): Exporter {
   };
 }
 
-async function phase(clients: number, exporter: Exporter, payloads: Buffer[]): Promise<{ spansPerSecond: number; rejected: number }> {
-  let spans = 0;
+async function phase(clients: number, exporter: Exporter, payloads: Buffer[], itemsPerRequest = spansPerRequest): Promise<{ itemsPerSecond: number; rejected: number }> {
+  let items = 0;
   let rejected = 0;
   let next = 0;
   const end = performance.now() + seconds * 1000;
@@ -66,14 +69,14 @@ async function phase(clients: number, exporter: Exporter, payloads: Buffer[]): P
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < end) {
-        if (await exporter.send(payloads[next++ % payloads.length]!)) spans += spansPerRequest;
+        if (await exporter.send(payloads[next++ % payloads.length]!)) items += itemsPerRequest;
         else rejected++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
   exporter.close();
-  return { spansPerSecond: Math.round(spans / elapsed), rejected };
+  return { itemsPerSecond: Math.round(items / elapsed), rejected };
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
@@ -108,9 +111,13 @@ try {
     for (const clients of [1, 8]) {
       const result = await phase(clients, exporter(clients), payloads);
       const notAcknowledged = result.rejected ? `, ${result.rejected} requests not acknowledged` : '';
-      console.log(`${transport}, ${clients} client${clients > 1 ? 's' : ''}: ${result.spansPerSecond} spans/s${notAcknowledged}`);
+      console.log(`${transport}, ${clients} client${clients > 1 ? 's' : ''}: ${result.itemsPerSecond} spans/s${notAcknowledged}`);
     }
   }
+  const logPayloads = Array.from({ length: 64 }, () => sampleLogsRequest(logsPerRequest));
+  const logs = await phase(8, httpExporter(ports.otlpHttpPort, key, 8, '/v1/logs'), logPayloads, logsPerRequest);
+  const notAcknowledged = logs.rejected ? `, ${logs.rejected} requests not acknowledged` : '';
+  console.log(`logs, OTLP/HTTP, 8 clients (${logsPerRequest} records/request): ${logs.itemsPerSecond} logs/s${notAcknowledged}`);
 } finally {
   server.kill('SIGTERM');
   if (server.exitCode === null) await once(server, 'exit');

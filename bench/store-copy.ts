@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SpanRow } from '@justanalytics/collector';
+import type { SpanRow } from '@justanalytics/collector/model';
 import { pino } from 'pino';
 import { openDatabase } from '../backend/src/db/connect.ts';
 import { migrateToLatestOrThrow } from '../backend/src/db/migrate.ts';

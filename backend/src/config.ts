@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
-import { DEFAULT_DECODE_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '@justanalytics/collector';
+import { DEFAULT_DECODE_LIMITS, DEFAULT_HOST, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '@justanalytics/collector';
 import type { DecodeLimits } from '@justanalytics/collector';
 import { API_LIMIT_DEFAULTS } from './api/limits.ts';
 import { API_POOL_DEFAULTS, MEMORY_SIZE } from './db/connect.ts';
+import { storedSignals, type StoredSignal } from './db/partitions.ts';
+import { STORE_DEFAULTS } from './store/postgres-sink.ts';
 
 /** Everything `serve` and the admin commands need, read once at start. */
 export interface Config {
@@ -27,8 +29,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** What decoding one OTLP request may build: attributes, events, links, value items and depth, elements per request. */
   decodeLimits: DecodeLimits;
-  /** Days of spans kept; older partitions are dropped. */
+  /** Days of data kept; older partitions are dropped. The default of every signal without its own. */
   retentionDays: number;
+  /** Days kept of the signals set apart (`JUSTANALYTICS_TRACES_RETENTION_DAYS`, …). */
+  signalRetentionDays: Partial<Record<StoredSignal, number>>;
   /** Rows the store may hold in memory before receivers answer 429. */
   maxQueuedRows: number;
   /** The query API's own database pool and the limits of each of its statements. */
@@ -59,7 +63,7 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   return {
     databaseUrl: nonEmpty(env.DATABASE_URL),
     dataDir: resolve(pick('data-dir', 'JUSTANALYTICS_DATA_DIR') ?? '.justanalytics'),
-    host: pick('host', 'JUSTANALYTICS_HOST') ?? '127.0.0.1',
+    host: pick('host', 'JUSTANALYTICS_HOST') ?? DEFAULT_HOST,
     otlpHttpPort: port(pick('otlp-http-port', 'JUSTANALYTICS_OTLP_HTTP_PORT'), 4318, 'OTLP/HTTP port'),
     otlpGrpcPort: port(pick('otlp-grpc-port', 'JUSTANALYTICS_OTLP_GRPC_PORT'), 4317, 'OTLP/gRPC port'),
     apiPort: port(pick('api-port', 'JUSTANALYTICS_API_PORT'), 8080, 'API port'),
@@ -81,8 +85,9 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
         'JUSTANALYTICS_MAX_REQUEST_ELEMENTS',
       ),
     },
-    retentionDays: positiveInt(pick(null, 'JUSTANALYTICS_RETENTION_DAYS'), 30, 'JUSTANALYTICS_RETENTION_DAYS'),
-    maxQueuedRows: positiveInt(pick(null, 'JUSTANALYTICS_MAX_QUEUED_ROWS'), 200_000, 'JUSTANALYTICS_MAX_QUEUED_ROWS'),
+    retentionDays: positiveInt(pick(null, 'JUSTANALYTICS_RETENTION_DAYS'), STORE_DEFAULTS.retentionDays, 'JUSTANALYTICS_RETENTION_DAYS'),
+    signalRetentionDays: signalRetention(env),
+    maxQueuedRows: positiveInt(pick(null, 'JUSTANALYTICS_MAX_QUEUED_ROWS'), STORE_DEFAULTS.maxQueuedRows, 'JUSTANALYTICS_MAX_QUEUED_ROWS'),
     apiPoolSize: positiveInt(pick(null, 'JUSTANALYTICS_API_POOL_SIZE'), API_POOL_DEFAULTS.poolSize, 'JUSTANALYTICS_API_POOL_SIZE'),
     apiStatementTimeoutMs: positiveInt(
       pick(null, 'JUSTANALYTICS_API_STATEMENT_TIMEOUT_MS'),
@@ -98,6 +103,17 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     ),
     logLevel: pick(null, 'JUSTANALYTICS_LOG_LEVEL') ?? 'info',
   };
+}
+
+/** `JUSTANALYTICS_<SIGNAL>_RETENTION_DAYS` of each stored signal that sets one. */
+function signalRetention(env: NodeJS.ProcessEnv): Partial<Record<StoredSignal, number>> {
+  const days: Partial<Record<StoredSignal, number>> = {};
+  for (const signal of storedSignals) {
+    const variable = `JUSTANALYTICS_${signal.toUpperCase()}_RETENTION_DAYS`;
+    const value = nonEmpty(env[variable]);
+    if (value !== undefined) days[signal] = positiveInt(value, 0, variable);
+  }
+  return days;
 }
 
 /** A comma-separated list, without empty items. */

@@ -49,11 +49,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await migrateToLatestOrThrow(database.db);
     const createdDefaultSite = await ensureDefaultSite(database.db);
 
-    const upkeep = startPartitionUpkeep({ db: database.db, logger, retentionDays: config.retentionDays });
+    const retention = { retentionDays: config.retentionDays, signalRetentionDays: config.signalRetentionDays };
+    const upkeep = startPartitionUpkeep({ db: database.db, logger, ...retention });
     stops.unshift(async () => upkeep.stop());
     await upkeep.ready;
 
-    const sink = new PostgresSink(database.pool, { logger, retentionDays: config.retentionDays, maxQueuedRows: config.maxQueuedRows });
+    const sink = new PostgresSink(database.pool, { logger, ...retention, maxQueuedRows: config.maxQueuedRows });
     stops.unshift(() => sink.close());
     // Every live key in memory, kept current through LISTEN on a connection of its own.
     const keys = new ApiKeyResolver(database.db, { connectionString: database.connectionString, logger });

@@ -9,6 +9,7 @@
 import t from 'tap';
 import { apiRoutes, type ApiRoute } from '../src/api/server.ts';
 import { createApiKey, revokeApiKey } from '../src/store/api-keys.ts';
+import { insertLogRows, logRow } from './helpers/log-rows.ts';
 import { nanos, newSpanId, newTraceId, SECOND, spanRow } from './helpers/query-fixtures.ts';
 import { setUpApiTest } from './helpers/query-test-setup.ts';
 
@@ -34,6 +35,18 @@ await write(siteA, [
   spanRow(siteA, { traceId, parentSpanId: rootId, serviceName: 'abuse-svc', name: 'child', startTimeUnixNano: start + SECOND }),
 ]);
 
+await insertLogRows(db, [
+  logRow(siteA, {
+    timestampUnixNano: start + 2n * SECOND,
+    serviceName: 'abuse-svc',
+    severityNumber: 17,
+    body: { stringValue: 'abuse happened' },
+    traceId,
+    spanId: rootId,
+    attributes: [{ key: 'abuse.key', value: { stringValue: 'abuse-value' } }],
+  }),
+]);
+
 const PUBLIC_ROUTES = ['/healthz', '/readyz', '/api/v1/openapi.json'];
 
 interface RouteSample {
@@ -51,6 +64,20 @@ const samples: Record<string, RouteSample> = {
     query: { ...range, service: 'abuse-svc', operation: 'abuse-op', 'attr.abuse.key': 'abuse-value', status: 'unset', minDuration: '1ns', maxDuration: '1h', limit: '10' },
   },
   '/api/v1/services': { params: {}, query: range },
+  '/api/v1/logs': {
+    params: {},
+    query: {
+      ...range,
+      q: 'abuse -nothing "abuse happened"',
+      severity: 'warn',
+      service: 'abuse-svc',
+      traceId: traceId.toString('hex'),
+      spanId: rootId.toString('hex'),
+      'attr.abuse.key': 'abuse-value',
+      limit: '10',
+    },
+  },
+  '/api/v1/traces/:traceId/logs': { params: { traceId: traceId.toString('hex') }, query: { limit: '100' } },
   '/api/v1/services/:service/operations': { params: { service: 'abuse-svc' }, query: range },
 };
 

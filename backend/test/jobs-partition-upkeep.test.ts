@@ -1,10 +1,11 @@
 // Partition upkeep: makes yesterday to futureDays + 1 ahead for spans, trace
-// summaries and resource_scopes, drops what retention no longer keeps, does nothing twice,
-// runs once across concurrent processes, and keeps its timer going on errors.
+// summaries, resource_scopes and logs, drops what retention no longer keeps, does nothing twice,
+// follows each signal's retention, runs once across concurrent processes, and
+// keeps its timer going on errors.
 import { pino } from 'pino';
 import t from 'tap';
 import { openDatabase } from '../src/db/connect.ts';
-import { ensurePartitions, listPartitions } from '../src/db/partitions.ts';
+import { ensurePartitions, listPartitions, partitionedTables, tableRetentionDays } from '../src/db/partitions.ts';
 import { runPartitionUpkeep, startPartitionUpkeep } from '../src/jobs/partition-upkeep.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 
@@ -21,6 +22,10 @@ t.test('makes the partitions around today and drops the expired ones', async (t)
   const first = await runPartitionUpkeep({ db, logger, retentionDays: 30, futureDays: 1, now });
   t.equal(first.ran, true);
   t.same(first.created.sort(), [
+    'logs_p20261122',
+    'logs_p20261123',
+    'logs_p20261124',
+    'logs_p20261125',
     'resource_scopes_p20261122',
     'resource_scopes_p20261123',
     'resource_scopes_p20261124',
@@ -55,6 +60,30 @@ t.test('makes the partitions around today and drops the expired ones', async (t)
   t.same(await runPartitionUpkeep({ db, logger, retentionDays: 30, futureDays: 1, now }), { ran: true, created: [], dropped: [] }, 'idempotent');
 });
 
+t.test("each table's partitions are dropped by its signal's retention, a shared table by the longest", async (t) => {
+  const { handle } = await createTestDatabase(t);
+  const { db } = handle;
+  for (const table of partitionedTables) await ensurePartitions(db, table, new Date('2026-11-10T00:00:00Z'), new Date('2026-11-20T00:00:00Z'));
+  const now = () => Date.parse('2026-11-23T15:30:00Z');
+  // Traces kept 7 days, logs 10: resource_scopes holds both and keeps the longer.
+  const retention = { days: 30, bySignal: { traces: 7, logs: 10 } };
+  const result = await runPartitionUpkeep({ db, logger, retentionDays: 30, signalRetentionDays: retention.bySignal, now });
+  const dropped = (table: string) => result.dropped.filter((name) => name.startsWith(`${table}_p`)).sort();
+  const days = (table: string, list: string[]) => list.map((day) => `${table}_p202611${day}`);
+  const expected: Record<string, [keptFrom: string, dropped: string[], retentionDays: number]> = {
+    spans: ['2026-11-16', days('spans', ['10', '11', '12', '13', '14', '15']), 7],
+    trace_summaries: ['2026-11-16', days('trace_summaries', ['10', '11', '12', '13', '14', '15']), 7],
+    logs: ['2026-11-13', days('logs', ['10', '11', '12']), 10],
+    resource_scopes: ['2026-11-13', days('resource_scopes', ['10', '11', '12']), 10],
+  };
+  for (const table of partitionedTables) {
+    const [keptFrom, droppedNames, retentionDays] = expected[table]!;
+    t.same(dropped(table), droppedNames, `${table} keeps ${keptFrom} onwards`);
+    t.equal(tableRetentionDays(retention, table), retentionDays);
+  }
+  t.equal(tableRetentionDays({ days: 30 }, 'resource_scopes'), 30, 'the default when no signal has its own');
+});
+
 t.test('concurrent runs in several processes do the work once', async (t) => {
   const { url } = await createTestDatabase(t);
   const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: '.', logger, poolSize: 2 })));
@@ -62,8 +91,8 @@ t.test('concurrent runs in several processes do the work once', async (t) => {
   const now = () => Date.parse('2026-11-23T00:00:00Z');
   const results = await Promise.all(handles.map((handle) => runPartitionUpkeep({ db: handle.db, logger, retentionDays: 7, now })));
   const created = results.flatMap((result) => result.created);
-  t.equal(created.length, 12, '4 days for each of the 3 tables');
-  t.equal(new Set(created).size, 12, 'each made once');
+  t.equal(created.length, 16, '4 days for each of the 4 tables');
+  t.equal(new Set(created).size, 16, 'each made once');
   t.ok(results.some((result) => result.ran));
 });
 

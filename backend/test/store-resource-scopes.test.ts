@@ -58,9 +58,9 @@ t.test('the rows of a flush are distinct per site, id and day, and sorted by tha
   const other = { attributes: [], droppedAttributesCount: 0 };
   const span = (siteId: string, day: number, overrides: Partial<SpanRow> = {}) => ({ row: makeSpanRow({ siteId, resource, scope, ...overrides }), day });
   const writes = [
-    { siteId: '2', spans: [span('2', 20001), span('2', 20000), span('2', 20001), span('2', 20000, { resource: other })] },
-    { siteId: '1', spans: [span('1', 20000), span('1', 20000)] },
-    { siteId: '2', spans: [span('2', 20000)] },
+    { siteId: '2', rows: [span('2', 20001), span('2', 20000), span('2', 20001), span('2', 20000, { resource: other })] },
+    { siteId: '1', rows: [span('1', 20000), span('1', 20000)] },
+    { siteId: '2', rows: [span('2', 20000)] },
   ];
   const rows = resourceScopeRows(writes, new ResourceScopeIds());
   const keys = rows.map((row) => row.key);

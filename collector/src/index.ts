@@ -1,19 +1,24 @@
 // Public entry of @justanalytics/collector: row types and the sink contract
 // shared with the backend, the OTLP decoders, and the receivers.
 
-// Rows
-export type { AnyValueJson, KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from './rows/otlp-json.ts';
-export type { SpanRow } from './rows/span-row.ts';
+// The shared model (also @justanalytics/collector/model)
+export type { AnyValueJson, KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from './model/otlp-json.ts';
+export type { SpanRow } from './signals/traces/span-row.ts';
+export type { LogException, LogRow } from './signals/logs/log-row.ts';
+export type { ResolvedKey, Scope } from './model/keys.ts';
+export { knownScopes } from './model/keys.ts';
+export { bytesToHex, traceIdFromHex } from './model/ids.ts';
+export { parseBearer } from './model/bearer.ts';
 
 // Sink contract and its test doubles
-export type { RowBatch, Sink, WriteResult } from './sink/sink.ts';
+export type { RowBatch, SignalRows, Sink, WriteResult } from './sink/sink.ts';
 export { SinkOverloadedError, SinkUnavailableError } from './sink/sink.ts';
 export { MemorySink } from './sink/memory-sink.ts';
 export { NopSink } from './sink/nop-sink.ts';
 export { ErrorSink } from './sink/error-sink.ts';
 
 // Keys
-export type { KeyResolver, ResolvedKey, Scope } from './auth/key-resolver.ts';
+export type { KeyResolver } from './auth/key-resolver.ts';
 export { StaticKeyResolver } from './auth/static-key-resolver.ts';
 export type { FailedAuthLimiterOptions } from './auth/failed-auth-limiter.ts';
 export { FailedAuthLimiter, DEFAULT_FAILURES_PER_SECOND, DEFAULT_FAILURE_BURST, DEFAULT_MAX_FAILING_CLIENTS } from './auth/failed-auth-limiter.ts';
@@ -22,7 +27,6 @@ export { FailedAuthLimiter, DEFAULT_FAILURES_PER_SECOND, DEFAULT_FAILURE_BURST, 
 export type { OtlpEncoding } from './decode/otlp-encoding.ts';
 export type { DecodedRows } from './decode/decoded-rows.ts';
 export { MalformedRequestError } from './decode/malformed-request-error.ts';
-export { decodeTraceRequest, decodeTraceProtobuf, decodeTraceJson, scanTraceRequest, decodeScannedTraceRequest } from './decode/decode-trace-request.ts';
 export type { DecodeLimits } from './decode/decode-limits.ts';
 export { DEFAULT_DECODE_LIMITS, decodeLimitsOf } from './decode/decode-limits.ts';
 export type { RequestScan } from './decode/request-scan.ts';
@@ -31,8 +35,6 @@ export type { FieldShape, MessageShape, ScalarKind, SchemaShape, WireCounts, Wir
 export { compileWireSchema } from './decode/wire-schema.ts';
 export { scanProtobuf } from './decode/wire-scan.ts';
 export { scanJson } from './decode/json-scan.ts';
-export { TRACE_WIRE_SCHEMA } from './decode/trace-wire-schema.ts';
-export { traceRequestToRows } from './decode/trace-request-to-rows.ts';
 export { sanitizeString } from './decode/sanitize-string.ts';
 export { UNKNOWN_SERVICE } from './decode/promoted-attributes.ts';
 
@@ -40,7 +42,8 @@ export { UNKNOWN_SERVICE } from './decode/promoted-attributes.ts';
 export type { ErrorKind } from './receivers/errors.ts';
 export { ReceiverError, classifyError, httpStatusOf, grpcCodeOf, retryAfterHeaderOf, encodeRpcStatus } from './receivers/errors.ts';
 export type { Signal, RowOf, SignalDescriptor } from './receivers/signal.ts';
-export { tracesSignal } from './receivers/traces-signal.ts';
+export type { Authenticate, IngestCredentials } from './receivers/authenticate.ts';
+export { authenticateIngest } from './receivers/authenticate.ts';
 export type { ExportCall, ExportContext, ReserveBytes } from './receivers/export.ts';
 export { exportSignal } from './receivers/export.ts';
 export { InFlight } from './receivers/in-flight.ts';
@@ -60,5 +63,17 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
 } from './receivers/defaults.ts';
+// Signals
+export { otlpSignals } from './signals/index.ts';
+export { tracesSignal } from './signals/traces/traces-signal.ts';
+export { decodeSpanRows, decodeTraceProtobuf, decodeTraceJson, scanTraceRequest, decodeScannedTraceRequest } from './signals/traces/decode-trace-request.ts';
+export { TRACE_WIRE_SCHEMA } from './signals/traces/trace-wire-schema.ts';
+export { traceRequestToRows } from './signals/traces/trace-request-to-rows.ts';
+export { logsSignal } from './signals/logs/logs-signal.ts';
+export { decodeLogRows, decodeLogsProtobuf, decodeLogsJson, scanLogsRequest, decodeScannedLogsRequest } from './signals/logs/decode-logs-request.ts';
+export { LOGS_WIRE_SCHEMA } from './signals/logs/logs-wire-schema.ts';
+export { logRequestToRows, exceptionOf } from './signals/logs/log-request-to-rows.ts';
+
+// The collector
 export type { Collector, CollectorOptions, CollectorPorts } from './receivers/collector.ts';
 export { createCollector } from './receivers/collector.ts';

@@ -11,13 +11,13 @@ import { status as GrpcCode } from '@grpc/grpc-js';
 import t from 'tap';
 import { DEFAULT_DECODE_LIMITS, decodeLimitsOf } from '../src/decode/decode-limits.ts';
 import type { DecodeLimits } from '../src/decode/decode-limits.ts';
-import { decodeTraceRequest, scanTraceRequest } from '../src/decode/decode-trace-request.ts';
+import { decodeSpanRows, scanTraceRequest } from '../src/signals/traces/decode-trace-request.ts';
 import { MalformedRequestError } from '../src/decode/malformed-request-error.ts';
 import { createCollector } from '../src/receivers/collector.ts';
 import { createOtlpGrpcServer } from '../src/receivers/otlp-grpc.ts';
 import { createOtlpHttpServer } from '../src/receivers/otlp-http.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
-import type { SpanRow } from '../src/rows/span-row.ts';
+import type { SpanRow } from '../src/signals/traces/span-row.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, silentLogger, SITE_ID, SPAN_ID_HEX, TRACE_ID_HEX } from './helpers/fixtures.ts';
 import type { JsonObject } from './helpers/fixtures.ts';
 import { traceExportClient } from './helpers/grpc-client.ts';
@@ -27,8 +27,8 @@ const limits = (overrides: Partial<DecodeLimits>): DecodeLimits => ({ ...DEFAULT
 
 const both = (request: JsonObject, given: Partial<DecodeLimits>) =>
   [
-    ['protobuf', decodeTraceRequest(protobufRequest(request), 'protobuf', SITE_ID, limits(given))],
-    ['json', decodeTraceRequest(Buffer.from(JSON.stringify(request)), 'json', SITE_ID, limits(given))],
+    ['protobuf', decodeSpanRows(protobufRequest(request), 'protobuf', SITE_ID, limits(given))],
+    ['json', decodeSpanRows(Buffer.from(JSON.stringify(request)), 'json', SITE_ID, limits(given))],
   ] as const;
 
 const attributes = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ key: `${prefix}.${i}`, value: { intValue: String(i) } }));
@@ -202,9 +202,9 @@ t.test('a request over maxRequestElements is refused whole before decoding', asy
     ['protobuf', (n: number) => protobufRequest(requestOf(n))],
     ['json', (n: number) => Buffer.from(JSON.stringify(requestOf(n)))],
   ] as const) {
-    t.equal(decodeTraceRequest(body(6), encoding, SITE_ID, limits({ maxRequestElements: 10 })).rows.length, 1, `${encoding}: 10 elements pass`);
+    t.equal(decodeSpanRows(body(6), encoding, SITE_ID, limits({ maxRequestElements: 10 })).rows.length, 1, `${encoding}: 10 elements pass`);
     t.equal(scanTraceRequest(body(6), encoding, limits({ maxRequestElements: 10 })).elements, 10, encoding);
-    t.throws(() => decodeTraceRequest(body(7), encoding, SITE_ID, limits({ maxRequestElements: 10 })), MalformedRequestError, `${encoding}: 11 do not`);
+    t.throws(() => decodeSpanRows(body(7), encoding, SITE_ID, limits({ maxRequestElements: 10 })), MalformedRequestError, `${encoding}: 11 do not`);
     t.throws(() => scanTraceRequest(body(7), encoding, limits({ maxRequestElements: 10 })), { message: LIMIT_MESSAGE }, `${encoding}: the message names the limit`);
   }
 });
@@ -257,7 +257,7 @@ t.test('a collector applies its decodeLimits on both receivers, and answers part
   const partial = await post(jsonRequest([jsonSpan({ attributes: [{ key: 'a', value: array(4) }] }), jsonSpan({ name: 'wide', attributes: attributes('a', 5) })]));
   t.equal(partial.status, 200);
   t.same(await partial.json(), { partialSuccess: { rejectedSpans: '1', errorMessage: `1 span rejected: ${TOO_MANY_ITEMS}` } });
-  const stored = sink.batches.flatMap((batch) => batch.rows) as SpanRow[];
+  const stored = sink.rows();
   t.same(
     stored.map((row) => [row.name, row.attributes.length, row.droppedAttributesCount]),
     [['wide', 2, 3]],

@@ -15,7 +15,7 @@ import { status as GrpcCode } from '@grpc/grpc-js';
 import zlib from 'node:zlib';
 import t from 'tap';
 import type { Test } from 'tap';
-import { decodeTraceRequest, scanTraceRequest } from '../src/decode/decode-trace-request.ts';
+import { decodeSpanRows, scanTraceRequest } from '../src/signals/traces/decode-trace-request.ts';
 import { DEFAULT_DECODE_LIMITS } from '../src/decode/decode-limits.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import { startCollectorProcess } from './helpers/collector-process.ts';
@@ -62,14 +62,14 @@ t.test('OTLP/JSON bytes given as {"length": N} are refused, not allocated', asyn
   const huge = '{"length":1000000000}';
   const bytesValue = Buffer.from(JSON.stringify(jsonRequest([jsonSpan({ name: 'carrier' }), jsonSpan({ name: 'kept' })])).replace('"name":"carrier"', `"name":"carrier","attributes":[{"key":"b","value":{"bytesValue":${huge}}}]`));
   const before = process.memoryUsage().arrayBuffers;
-  const decoded = decodeTraceRequest(bytesValue, 'json', SITE_ID);
+  const decoded = decodeSpanRows(bytesValue, 'json', SITE_ID);
   t.same(
     decoded.rows.map((row) => row.name),
     ['kept'],
   );
   t.equal(decoded.message, '1 span rejected: invalid bytes_value (a base64 string required)');
   const link = Buffer.from(JSON.stringify(jsonRequest([jsonSpan({ links: [{ spanId: '0102030405060708' }] })])).replace('"links":[{', `"links":[{"traceId":${huge},`));
-  const [row] = decodeTraceRequest(link, 'json', SITE_ID).rows;
+  const [row] = decodeSpanRows(link, 'json', SITE_ID).rows;
   t.equal(row?.links[0]?.traceId, '00', 'a link ID that is not hex is one byte, as any non-hex ID');
   t.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024, 'no gigabyte was allocated');
 });

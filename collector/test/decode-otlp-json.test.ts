@@ -3,11 +3,11 @@
 // 2^53), unknown fields ignored, invalid hex rejecting only its span, and
 // bodies that are not OTLP/JSON at all failing as malformed.
 import t from 'tap';
-import { decodeTraceRequest } from '../src/decode/decode-trace-request.ts';
+import { decodeSpanRows } from '../src/signals/traces/decode-trace-request.ts';
 import { MalformedRequestError } from '../src/decode/malformed-request-error.ts';
 import { jsonRequest, jsonSpan, SITE_ID, SPAN_ID_HEX, TRACE_ID_HEX } from './helpers/fixtures.ts';
 
-const decodeJson = (text: string) => decodeTraceRequest(Buffer.from(text), 'json', SITE_ID);
+const decodeJson = (text: string) => decodeSpanRows(Buffer.from(text), 'json', SITE_ID);
 const decodeObject = (value: unknown) => decodeJson(JSON.stringify(value));
 
 t.test('hex IDs in either case, in spans and links', async (t) => {

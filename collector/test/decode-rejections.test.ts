@@ -4,15 +4,15 @@
 // are not protobuf at all, or nest deeper than protobuf allows, fail as
 // malformed.
 import t from 'tap';
-import { decodeTraceRequest } from '../src/decode/decode-trace-request.ts';
+import { decodeSpanRows } from '../src/signals/traces/decode-trace-request.ts';
 import { MalformedRequestError } from '../src/decode/malformed-request-error.ts';
 import { jsonRequest, jsonSpan, protobufRequest, SITE_ID } from './helpers/fixtures.ts';
 import type { JsonObject } from './helpers/fixtures.ts';
 
 const both = (request: JsonObject) =>
   [
-    ['protobuf', decodeTraceRequest(protobufRequest(request), 'protobuf', SITE_ID)],
-    ['json', decodeTraceRequest(Buffer.from(JSON.stringify(request)), 'json', SITE_ID)],
+    ['protobuf', decodeSpanRows(protobufRequest(request), 'protobuf', SITE_ID)],
+    ['json', decodeSpanRows(Buffer.from(JSON.stringify(request)), 'json', SITE_ID)],
   ] as const;
 
 const cases: [string, JsonObject, RegExp][] = [
@@ -48,7 +48,7 @@ for (const [what, overrides, reason] of cases) {
 }
 
 t.test('a fractional kind from JSON is rejected', async (t) => {
-  const decoded = decodeTraceRequest(Buffer.from(JSON.stringify(jsonRequest([jsonSpan({ kind: 1.5 })]))), 'json', SITE_ID);
+  const decoded = decodeSpanRows(Buffer.from(JSON.stringify(jsonRequest([jsonSpan({ kind: 1.5 })]))), 'json', SITE_ID);
   t.equal(decoded.rejected, 1);
   t.match(decoded.message, /invalid kind/);
 });
@@ -89,8 +89,8 @@ t.test('values nested 40 levels deep are kept whole', async (t) => {
 
 t.test('values nested beyond the 100 message levels protobuf allows make the request malformed', async (t) => {
   const request = jsonRequest([jsonSpan({ attributes: [{ key: 'deep', value: nested(60) }] })]);
-  t.throws(() => decodeTraceRequest(Buffer.from(JSON.stringify(request)), 'json', SITE_ID), MalformedRequestError, 'json');
-  t.throws(() => decodeTraceRequest(deepProtobufRequest(60), 'protobuf', SITE_ID), MalformedRequestError, 'protobuf');
+  t.throws(() => decodeSpanRows(Buffer.from(JSON.stringify(request)), 'json', SITE_ID), MalformedRequestError, 'json');
+  t.throws(() => decodeSpanRows(deepProtobufRequest(60), 'protobuf', SITE_ID), MalformedRequestError, 'protobuf');
 });
 
 t.test('garbage and truncated protobuf are malformed', async (t) => {
@@ -103,12 +103,12 @@ t.test('garbage and truncated protobuf are malformed', async (t) => {
     ['JSON sent as protobuf', Buffer.from(JSON.stringify(jsonRequest([jsonSpan()])))],
   ];
   for (const [what, body] of bodies) {
-    t.throws(() => decodeTraceRequest(body, 'protobuf', SITE_ID), MalformedRequestError, what);
+    t.throws(() => decodeSpanRows(body, 'protobuf', SITE_ID), MalformedRequestError, what);
   }
 });
 
 t.test('protobuf nested 2,000 levels deep is malformed, not a crash', async (t) => {
-  t.throws(() => decodeTraceRequest(deepProtobufRequest(2000), 'protobuf', SITE_ID), MalformedRequestError);
+  t.throws(() => decodeSpanRows(deepProtobufRequest(2000), 'protobuf', SITE_ID), MalformedRequestError);
 });
 
 // A request whose one span has an attribute of `levels` nested arrays, made

@@ -1,11 +1,11 @@
-// Covers decodeTraceRequest on both encodings: every field of a span reaches
+// Covers decodeSpanRows on both encodings: every field of a span reaches
 // its SpanRow exactly (IDs, 64-bit times and ints, every AnyValue type,
 // events, links, status, resource, scope, schema URLs, promoted columns),
 // and protobuf and OTLP/JSON yield identical rows.
 import t from 'tap';
-import { decodeTraceRequest } from '../src/decode/decode-trace-request.ts';
+import { decodeSpanRows } from '../src/signals/traces/decode-trace-request.ts';
 import { UNKNOWN_SERVICE } from '../src/decode/promoted-attributes.ts';
-import type { SpanRow } from '../src/rows/span-row.ts';
+import type { SpanRow } from '../src/signals/traces/span-row.ts';
 import { jsonRequest, jsonSpan, PARENT_SPAN_ID_HEX, protobufRequest, SITE_ID, SPAN_ID_HEX, TRACE_ID_HEX } from './helpers/fixtures.ts';
 import type { JsonObject } from './helpers/fixtures.ts';
 
@@ -110,7 +110,7 @@ const expectedRow: SpanRow = {
 };
 
 t.test('protobuf: every field of a span reaches the row exactly', async (t) => {
-  const decoded = decodeTraceRequest(protobufRequest(richRequest()), 'protobuf', SITE_ID);
+  const decoded = decodeSpanRows(protobufRequest(richRequest()), 'protobuf', SITE_ID);
   t.equal(decoded.rejected, 0);
   t.equal(decoded.message, '');
   t.same(decoded.rows, [expectedRow]);
@@ -120,14 +120,14 @@ t.test('protobuf: every field of a span reaches the row exactly', async (t) => {
 });
 
 t.test('OTLP/JSON: the same request decodes to the same row', async (t) => {
-  const decoded = decodeTraceRequest(Buffer.from(JSON.stringify(richRequest())), 'json', SITE_ID);
+  const decoded = decodeSpanRows(Buffer.from(JSON.stringify(richRequest())), 'json', SITE_ID);
   t.equal(decoded.rejected, 0);
   t.same(decoded.rows, [expectedRow]);
 });
 
 t.test('rows own their ID bytes rather than viewing the request buffer', async (t) => {
   const body = protobufRequest(jsonRequest([jsonSpan()]));
-  const row = decodeTraceRequest(body, 'protobuf', SITE_ID).rows[0] as SpanRow;
+  const row = decodeSpanRows(body, 'protobuf', SITE_ID).rows[0] as SpanRow;
   body.fill(0);
   t.equal(row.traceId.toString('hex'), TRACE_ID_HEX, 'unchanged after the request buffer is overwritten');
 });
@@ -138,7 +138,7 @@ t.test('defaults: no resource, no scope, no status, an empty request', async (t)
     ['protobuf', protobufRequest(request)],
     ['json', Buffer.from(JSON.stringify(request))],
   ] as const) {
-    const [row] = decodeTraceRequest(body, encoding, SITE_ID).rows;
+    const [row] = decodeSpanRows(body, encoding, SITE_ID).rows;
     t.ok(row, encoding);
     t.equal(row?.serviceName, UNKNOWN_SERVICE);
     t.same(row?.resource, { attributes: [], droppedAttributesCount: 0 });
@@ -149,21 +149,21 @@ t.test('defaults: no resource, no scope, no status, an empty request', async (t)
     t.equal(row?.httpRoute, null);
     t.equal(row?.httpStatusCode, null);
   }
-  t.same(decodeTraceRequest(Buffer.alloc(0), 'protobuf', SITE_ID), { rows: [], rejected: 0, message: '' });
-  t.same(decodeTraceRequest(Buffer.from('{}'), 'json', SITE_ID), { rows: [], rejected: 0, message: '' });
+  t.same(decodeSpanRows(Buffer.alloc(0), 'protobuf', SITE_ID), { rows: [], rejected: 0, message: '' });
+  t.same(decodeSpanRows(Buffer.from('{}'), 'json', SITE_ID), { rows: [], rejected: 0, message: '' });
 });
 
 t.test('an all-zero parent span ID means a root span', async (t) => {
   const request = jsonRequest([jsonSpan({ parentSpanId: '0000000000000000' })]);
-  t.equal(decodeTraceRequest(protobufRequest(request), 'protobuf', SITE_ID).rows[0]?.parentSpanId, null);
-  t.equal(decodeTraceRequest(Buffer.from(JSON.stringify(request)), 'json', SITE_ID).rows[0]?.parentSpanId, null);
+  t.equal(decodeSpanRows(protobufRequest(request), 'protobuf', SITE_ID).rows[0]?.parentSpanId, null);
+  t.equal(decodeSpanRows(Buffer.from(JSON.stringify(request)), 'json', SITE_ID).rows[0]?.parentSpanId, null);
 });
 
 t.test('the legacy http.status_code is used when http.response.status_code is absent', async (t) => {
   const request = jsonRequest([jsonSpan({ attributes: [{ key: 'http.status_code', value: { intValue: 503 } }] })]);
-  t.equal(decodeTraceRequest(Buffer.from(JSON.stringify(request)), 'json', SITE_ID).rows[0]?.httpStatusCode, 503);
+  t.equal(decodeSpanRows(Buffer.from(JSON.stringify(request)), 'json', SITE_ID).rows[0]?.httpStatusCode, 503);
   const odd = jsonRequest([jsonSpan({ attributes: [{ key: 'http.response.status_code', value: { intValue: '99999999999' } }] })]);
-  t.equal(decodeTraceRequest(Buffer.from(JSON.stringify(odd)), 'json', SITE_ID).rows[0]?.httpStatusCode, null, 'not a status code: attribute only');
+  t.equal(decodeSpanRows(Buffer.from(JSON.stringify(odd)), 'json', SITE_ID).rows[0]?.httpStatusCode, null, 'not a status code: attribute only');
 });
 
 t.test('spans keep their resource and scope when a request has several', async (t) => {
@@ -173,7 +173,7 @@ t.test('spans keep their resource and scope when a request has several', async (
       { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'b' } }] }, scopeSpans: [{ scope: { name: 's3' }, spans: [jsonSpan({ name: 'three' })] }] },
     ],
   };
-  const rows = decodeTraceRequest(protobufRequest(request), 'protobuf', SITE_ID).rows;
+  const rows = decodeSpanRows(protobufRequest(request), 'protobuf', SITE_ID).rows;
   t.same(
     rows.map((row) => [row.name, row.serviceName, row.scope.name]),
     [

@@ -16,7 +16,7 @@ import { exportSignal } from '../src/receivers/export.ts';
 import type { ExportCall, ExportContext } from '../src/receivers/export.ts';
 import { InFlight } from '../src/receivers/in-flight.ts';
 import { MemoryBudget } from '../src/receivers/memory-budget.ts';
-import { tracesSignal } from '../src/receivers/traces-signal.ts';
+import { tracesSignal } from '../src/signals/traces/traces-signal.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, READ_ONLY_KEY, SITE_ID } from './helpers/fixtures.ts';
 import { receiverError } from './helpers/receiver-error.ts';
 

@@ -17,7 +17,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { Metadata } from '@grpc/grpc-js';
 import t from 'tap';
 import { createCollector } from '../src/receivers/collector.ts';
-import type { SpanRow } from '../src/rows/span-row.ts';
+import type { SpanRow } from '../src/signals/traces/span-row.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import { INGEST_KEY, keys, SITE_ID, silentLogger } from './helpers/fixtures.ts';
 

@@ -1,4 +1,4 @@
-// Fuzzes the OTLP/JSON trace decoder (decodeTraceRequest(…, 'json')):
+// Fuzzes the OTLP/JSON trace decoder (decodeSpanRows(…, 'json')):
 // arbitrary JSON values, text and bytes, valid requests in every spelling the
 // specification allows, and those requests mutated (wrong types, numbers as
 // strings, huge integers, array-likes where bytes belong, deep nesting,

@@ -1,4 +1,4 @@
-// Fuzzes the OTLP protobuf trace decoder (decodeTraceRequest(…, 'protobuf')):
+// Fuzzes the OTLP protobuf trace decoder (decodeSpanRows(…, 'protobuf')):
 // arbitrary bytes, schemaless wire-format fields, valid requests built from
 // arbitrary spans and attributes, and those requests mutated (bit flips,
 // truncation, splices, blown-up length prefixes). Each property must hold:

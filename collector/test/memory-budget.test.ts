@@ -17,7 +17,7 @@ import type { ExportCall, ExportContext } from '../src/receivers/export.ts';
 import { InFlight } from '../src/receivers/in-flight.ts';
 import { MemoryBudget, MemoryReservation } from '../src/receivers/memory-budget.ts';
 import { readBody } from '../src/receivers/read-body.ts';
-import { tracesSignal } from '../src/receivers/traces-signal.ts';
+import { tracesSignal } from '../src/signals/traces/traces-signal.ts';
 import { ErrorSink } from '../src/sink/error-sink.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import type { Sink, WriteResult } from '../src/sink/sink.ts';

@@ -17,7 +17,7 @@ import { createCollector } from '../src/receivers/collector.ts';
 import { MemoryBudget } from '../src/receivers/memory-budget.ts';
 import { createOtlpGrpcServer } from '../src/receivers/otlp-grpc.ts';
 import { createOtlpHttpServer } from '../src/receivers/otlp-http.ts';
-import { tracesSignal } from '../src/receivers/traces-signal.ts';
+import { tracesSignal } from '../src/signals/traces/traces-signal.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import type { Sink } from '../src/sink/sink.ts';
 import { INGEST_KEY, jsonRequest, jsonSpan, keys, protobufRequest, silentLogger } from './helpers/fixtures.ts';

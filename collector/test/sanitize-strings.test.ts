@@ -4,9 +4,9 @@
 // jsonb can store them; clean strings come back as the very same string.
 import t from 'tap';
 import type { Test } from 'tap';
-import { decodeTraceRequest } from '../src/decode/decode-trace-request.ts';
+import { decodeSpanRows } from '../src/signals/traces/decode-trace-request.ts';
 import { sanitizeString } from '../src/decode/sanitize-string.ts';
-import type { SpanRow } from '../src/rows/span-row.ts';
+import type { SpanRow } from '../src/signals/traces/span-row.ts';
 import { jsonRequest, jsonSpan, protobufRequest, SITE_ID } from './helpers/fixtures.ts';
 
 const R = '\uFFFD';
@@ -84,13 +84,13 @@ function assertClean(t: Test, row: SpanRow | undefined, expected: string): void 
 
 t.test('NUL bytes anywhere, through protobuf and OTLP/JSON', async (t) => {
   const request = dirtySpanRequest('bad\u0000value');
-  assertClean(t, decodeTraceRequest(protobufRequest(request), 'protobuf', SITE_ID).rows[0], `bad${R}value`);
-  assertClean(t, decodeTraceRequest(Buffer.from(JSON.stringify(request)), 'json', SITE_ID).rows[0], `bad${R}value`);
+  assertClean(t, decodeSpanRows(protobufRequest(request), 'protobuf', SITE_ID).rows[0], `bad${R}value`);
+  assertClean(t, decodeSpanRows(Buffer.from(JSON.stringify(request)), 'json', SITE_ID).rows[0], `bad${R}value`);
 });
 
 t.test('lone surrogates from OTLP/JSON escapes', async (t) => {
   const request = JSON.stringify(dirtySpanRequest('MARK')).replaceAll('MARK', 'x\\ud800y');
-  assertClean(t, decodeTraceRequest(Buffer.from(request), 'json', SITE_ID).rows[0], `x${R}y`);
+  assertClean(t, decodeSpanRows(Buffer.from(request), 'json', SITE_ID).rows[0], `x${R}y`);
 });
 
 t.test('invalid UTF-8 bytes in protobuf strings', async (t) => {
@@ -106,7 +106,7 @@ t.test('invalid UTF-8 bytes in protobuf strings', async (t) => {
     at = body.indexOf(marker, at);
   }
   t.ok(replaced > 20);
-  assertClean(t, decodeTraceRequest(body, 'protobuf', SITE_ID).rows[0], `x${R}${R}y`);
+  assertClean(t, decodeSpanRows(body, 'protobuf', SITE_ID).rows[0], `x${R}${R}y`);
 });
 
 t.test('invalid UTF-8 bytes in an OTLP/JSON body', async (t) => {
@@ -116,7 +116,7 @@ t.test('invalid UTF-8 bytes in an OTLP/JSON body', async (t) => {
     Buffer.from([0x78, 0xff, 0xfe, 0x79]).copy(text, at);
     at = text.indexOf('MARK', at);
   }
-  assertClean(t, decodeTraceRequest(text, 'json', SITE_ID).rows[0], `x${R}${R}y`);
+  assertClean(t, decodeSpanRows(text, 'json', SITE_ID).rows[0], `x${R}${R}y`);
 });
 
 t.test('10,000 attributes on one span are all kept, in order', async (t) => {
@@ -126,7 +126,7 @@ t.test('10,000 attributes on one span are all kept, in order', async (t) => {
     ['protobuf', protobufRequest(request)],
     ['json', Buffer.from(JSON.stringify(request))],
   ] as const) {
-    const decoded = decodeTraceRequest(body, encoding, SITE_ID);
+    const decoded = decodeSpanRows(body, encoding, SITE_ID);
     t.equal(decoded.rejected, 0, encoding);
     t.same(decoded.rows[0]?.attributes, attributes, encoding);
   }

@@ -1,7 +1,7 @@
 // Covers the request scanners (decode/wire-scan.ts for protobuf,
 // decode/json-scan.ts for OTLP/JSON): exact counts on a known request (elements,
 // messages, arrays, strings, value depth) in both encodings; the hand-written
-// trace table matching the .proto files; agreement with what protobufjs
+// trace and logs tables matching the .proto files; agreement with what protobufjs
 // actually builds on proto/test/fixtures/*.json (logs and metrics through a
 // table derived from protobufjs, packed fields included), on the collector's
 // fixtures and on random requests; random damage to protobuf making the scan
@@ -14,10 +14,11 @@ import protobuf from 'protobufjs';
 import type { Type } from 'protobufjs';
 import t from 'tap';
 import type { Test } from 'tap';
-import { decodeTraceJson } from '../src/decode/decode-trace-request.ts';
+import { decodeTraceJson } from '../src/signals/traces/decode-trace-request.ts';
 import { scanJson } from '../src/decode/json-scan.ts';
 import { MalformedRequestError } from '../src/decode/malformed-request-error.ts';
-import { TRACE_SCHEMA_SHAPE, TRACE_WIRE_SCHEMA } from '../src/decode/trace-wire-schema.ts';
+import { TRACE_SCHEMA_SHAPE, TRACE_WIRE_SCHEMA } from '../src/signals/traces/trace-wire-schema.ts';
+import { LOGS_SCHEMA_SHAPE, LOGS_WIRE_SCHEMA } from '../src/signals/logs/logs-wire-schema.ts';
 import { scanProtobuf } from '../src/decode/wire-scan.ts';
 import { compileWireSchema } from '../src/decode/wire-schema.ts';
 import type { MessageShape, ScalarKind, SchemaShape, WireCounts, WireSchema } from '../src/decode/wire-schema.ts';
@@ -140,7 +141,7 @@ const traceSchema = compileWireSchema(traceShape);
 const logsSchema = compileWireSchema(shapeFromProtobufjs(ExportLogsServiceRequest));
 const metricsSchema = compileWireSchema(shapeFromProtobufjs(ExportMetricsServiceRequest));
 
-t.test('the trace table has the field numbers and types of the .proto files', async (t) => {
+t.test('the trace and logs tables have the field numbers and types of the .proto files', async (t) => {
   const withoutWeights = (shape: SchemaShape) =>
     Object.fromEntries(
       Object.entries(shape.messages).map(([name, message]) => [
@@ -158,6 +159,9 @@ t.test('the trace table has the field numbers and types of the .proto files', as
     );
   t.equal(TRACE_SCHEMA_SHAPE.root, traceShape.root);
   t.same(withoutWeights(TRACE_SCHEMA_SHAPE), withoutWeights(traceShape));
+  const logsShape = shapeFromProtobufjs(ExportLogsServiceRequest);
+  t.equal(LOGS_SCHEMA_SHAPE.root, logsShape.root);
+  t.same(withoutWeights(LOGS_SCHEMA_SHAPE), withoutWeights(logsShape));
 });
 
 // One resource attribute; two span attributes, the second an array holding a
@@ -271,10 +275,11 @@ t.test('agrees with protobufjs on proto/test/fixtures', async (t) => {
     const json = scanJson(Buffer.from(JSON.stringify(object)), schema);
     t.same(structure(json, schema), structure(scanProtobuf(body, schema), schema), `${name}: OTLP/JSON`);
     t.equal(json.unplacedContainers + json.unplacedScalars, 0, `${name}: OTLP/JSON, everything placed`);
-    if (name === 'traces') {
-      const counts = scanProtobuf(body, TRACE_WIRE_SCHEMA);
-      t.same(protobufCounts(counts, TRACE_WIRE_SCHEMA), built, 'traces: through the hand-written table');
-      t.same(structure(scanJson(Buffer.from(JSON.stringify(object)), TRACE_WIRE_SCHEMA), TRACE_WIRE_SCHEMA), structure(counts, TRACE_WIRE_SCHEMA));
+    const handWritten = name === 'traces' ? TRACE_WIRE_SCHEMA : name === 'logs' ? LOGS_WIRE_SCHEMA : null;
+    if (handWritten !== null) {
+      const counts = scanProtobuf(body, handWritten);
+      t.same(protobufCounts(counts, handWritten), built, `${name}: through the hand-written table`);
+      t.same(structure(scanJson(Buffer.from(JSON.stringify(object)), handWritten), handWritten), structure(counts, handWritten));
     }
   }
   const metricsBody = Buffer.from(ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(JSON.parse(

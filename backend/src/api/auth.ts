@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { KeyResolver, ResolvedKey, Scope } from '@justanalytics/collector';
+import { parseBearer } from '@justanalytics/collector/model';
+import type { KeyResolver, ResolvedKey, Scope } from '@justanalytics/collector/model';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UnavailableError } from './errors.ts';
 
 const KEY = 'apiKey';
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /**
  * Requires `Authorization: Bearer <key>` with `scope` on every route of this
@@ -17,15 +17,15 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 export function requireApiKey(app: FastifyInstance, keys: KeyResolver, scope: Scope): void {
   app.decorateRequest(KEY, null);
   app.addHook('onRequest', async (request, reply) => {
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    if (match?.[1] === undefined) {
+    const secret = parseBearer(request.headers.authorization);
+    if (secret === undefined) {
       throttleFailure(keys, request, reply);
       void reply.header('www-authenticate', 'Bearer');
       throw new UnauthenticatedError('an API key is required: Authorization: Bearer ja_sk_…');
     }
     let key: ResolvedKey | null;
     try {
-      key = await keys.resolve(match[1]);
+      key = await keys.resolve(secret);
     } catch (error) {
       request.log.error({ err: error }, 'API key lookup failed');
       throw new UnavailableError('the API key cannot be checked right now');

@@ -6,20 +6,25 @@ export interface ApiLimits {
   /** Most spans GET /traces/{traceId} returns: the default and the largest `limit`. */
   maxTraceSpans: number;
   /**
-   * Longest [start, end), in hours, of a search that reads stored spans rather
-   * than trace summaries: a trace search by service, operation, attr.* or
-   * status ok/unset, and the service and operation lists.
+   * Longest [start, end), in hours, of a search that reads raw signal rows
+   * (stored spans or log records) rather than trace summaries: a trace search
+   * by service, operation, attr.* or status ok/unset, the service and
+   * operation lists, and every log search. (The name predates logs; it is the
+   * JUSTANALYTICS_API_MAX_SPAN_SEARCH_HOURS setting.)
    */
   maxSpanSearchHours: number;
+  /** Most log records GET /traces/{traceId}/logs returns: the default and the largest `limit`. */
+  maxTraceLogs: number;
 }
 
 export const API_LIMIT_DEFAULTS: ApiLimits = {
   maxTraceSpans: 10_000,
   // Tempo's default search max_duration.
   maxSpanSearchHours: 168,
+  maxTraceLogs: 10_000,
 };
 
-/** attr.* filters of one trace search: each adds up to six jsonb tests for every span the search reads. */
+/** attr.* filters of one trace or log search: each adds up to six jsonb tests for every row the search reads. */
 export const MAX_ATTRIBUTE_FILTERS = 20;
 /** The KEY of attr.KEY=VALUE. */
 export const MAX_ATTRIBUTE_KEY_LENGTH = 256;

@@ -134,6 +134,66 @@ const tracesData = {
   },
 } as const;
 
+const logRecord = {
+  $id: 'LogRecord',
+  type: 'object',
+  required: ['timeUnixNano', 'observedTimeUnixNano', 'severityNumber', 'severityText', 'body', 'attributes', 'eventName'],
+  properties: {
+    timeUnixNano: { ...nanos, description: 'as the record carried it; "0" when it had none' },
+    observedTimeUnixNano: { ...nanos, description: 'as the record carried it; "0" when it had none' },
+    severityNumber: { type: 'integer', description: 'SeverityNumber: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error, 21-24 fatal; 0 unspecified' },
+    severityText: { type: 'string' },
+    body: { $ref: 'AnyValue#' },
+    attributes,
+    droppedAttributesCount: uint32,
+    flags: uint32,
+    traceId: { ...hexId(16), description: 'absent when the record names no trace' },
+    spanId: { ...hexId(8), description: 'absent when the record names no span' },
+    eventName: { type: 'string' },
+  },
+} as const;
+
+const resourceLogs = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      resource: { $ref: 'Resource#' },
+      schemaUrl: { type: 'string' },
+      scopeLogs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            scope: { $ref: 'InstrumentationScope#' },
+            schemaUrl: { type: 'string' },
+            logRecords: { type: 'array', items: { $ref: 'LogRecord#' } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const logsData = {
+  $id: 'LogsData',
+  type: 'object',
+  description: 'OTLP/JSON LogsData: log records grouped by resource and instrumentation scope.',
+  required: ['resourceLogs'],
+  properties: { resourceLogs },
+} as const;
+
+const logsPage = {
+  $id: 'LogsPage',
+  type: 'object',
+  description: 'A page of a log search: OTLP/JSON LogsData, and the cursor of the next page.',
+  required: ['resourceLogs', 'nextCursor'],
+  properties: {
+    resourceLogs,
+    nextCursor: { type: ['string', 'null'], description: 'pass as cursor for the next page; null on the last' },
+  },
+} as const;
+
 const traceSummary = {
   $id: 'TraceSummary',
   type: 'object',
@@ -178,6 +238,9 @@ const sharedSchemas = [
   spanLink,
   span,
   tracesData,
+  logRecord,
+  logsData,
+  logsPage,
   traceSummary,
   service,
   operation,

@@ -4,12 +4,13 @@ import swagger from '@fastify/swagger';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { KeyResolver } from '@justanalytics/collector';
+import type { KeyResolver } from '@justanalytics/collector/model';
 import type { Database } from '../db/database.ts';
 import { requireApiKey } from './auth.ts';
 import { formatValidationErrors, installErrorHandling, sendError } from './error-handler.ts';
 import { apiLimits, MAX_TEXT_LENGTH, type ApiLimits } from './limits.ts';
 import { healthRoutes } from './routes/health.ts';
+import { logRoutes } from './routes/logs.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { traceRoutes } from './routes/traces.ts';
@@ -156,6 +157,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         requireApiKey(secured, options.keys, 'read');
         await secured.register(traceRoutes, { db: options.db, limits });
         await secured.register(serviceRoutes, { db: options.db, limits });
+        await secured.register(logRoutes, { db: options.db, limits });
       });
     },
     { prefix: API_PREFIX },

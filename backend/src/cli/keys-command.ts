@@ -1,7 +1,7 @@
-import type { Scope } from '@justanalytics/collector';
+import { knownScopes } from '@justanalytics/collector/model';
+import type { Scope } from '@justanalytics/collector/model';
 import { createApiKey, listApiKeys, revokeApiKey } from '../store/api-keys.ts';
 import { isRowId } from '../store/ids.ts';
-import { knownScopes } from '../store/scopes.ts';
 import { getSite } from '../store/sites.ts';
 import { UsageError, type CommandContext } from './command-context.ts';
 import { withDatabase } from './with-database.ts';

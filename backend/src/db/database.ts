@@ -1,4 +1,5 @@
 import type { ApiKeysTable } from './tables/api-keys.ts';
+import type { LogsTable } from './tables/logs.ts';
 import type { ResourceScopesTable } from './tables/resource-scopes.ts';
 import type { SitesTable } from './tables/sites.ts';
 import type { SpansTable } from './tables/spans.ts';
@@ -11,4 +12,5 @@ export interface Database {
   spans: SpansTable;
   trace_summaries: TraceSummariesTable;
   resource_scopes: ResourceScopesTable;
+  logs: LogsTable;
 }

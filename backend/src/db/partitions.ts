@@ -1,9 +1,42 @@
+import type { RowBatch } from '@justanalytics/collector';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.ts';
+import { dayOfMs, dayStart } from './days.ts';
 
-/** The tables range-partitioned by day (spans on start_time, trace_summaries and resource_scopes on day). */
-export type PartitionedTable = 'spans' | 'trace_summaries' | 'resource_scopes';
-export const partitionedTables: readonly PartitionedTable[] = ['spans', 'trace_summaries', 'resource_scopes'];
+/** The tables range-partitioned by day (spans on start_time, logs on time, trace_summaries and resource_scopes on day). */
+export type PartitionedTable = 'spans' | 'trace_summaries' | 'resource_scopes' | 'logs';
+export const partitionedTables: readonly PartitionedTable[] = ['spans', 'trace_summaries', 'resource_scopes', 'logs'];
+
+/** A signal the store keeps, with a retention of its own. */
+export type StoredSignal = RowBatch['signal'];
+export const storedSignals: readonly StoredSignal[] = ['traces', 'logs'];
+
+/**
+ * The signals whose rows each table holds. A shared table (resource_scopes,
+ * which spans and logs refer to) keeps its partitions as long as the longest
+ * retention among them, so no signal's rows lose what they refer to.
+ */
+export const partitionedTableSignals: Readonly<Record<PartitionedTable, readonly StoredSignal[]>> = {
+  spans: ['traces'],
+  trace_summaries: ['traces'],
+  resource_scopes: ['traces', 'logs'],
+  logs: ['logs'],
+};
+
+/** Days kept: a default, and overrides per signal. */
+export interface Retention {
+  days: number;
+  bySignal?: Partial<Record<StoredSignal, number>>;
+}
+
+export function signalRetentionDays(retention: Retention, signal: StoredSignal): number {
+  return retention.bySignal?.[signal] ?? retention.days;
+}
+
+/** The longest retention of the signals whose rows `table` holds. */
+export function tableRetentionDays(retention: Retention, table: PartitionedTable): number {
+  return Math.max(...partitionedTableSignals[table].map((signal) => signalRetentionDays(retention, signal)));
+}
 
 export interface PartitionInfo {
   name: string;
@@ -11,7 +44,6 @@ export interface PartitionInfo {
   day: Date;
 }
 
-const dayMs = 86_400_000;
 // One lock for all partition DDL, in every process: the same constant everywhere.
 const partitionDdlLock = 0x6a615f7061727473n; // "ja_parts"
 // DDL on a partitioned table queues behind long readers and then blocks every
@@ -20,11 +52,11 @@ const ddlLockTimeout = '10s';
 
 /** Days since 1970-01-01 UTC: the number partitions are named and bounded by. */
 export function utcDayNumber(date: Date): number {
-  return Math.floor(date.getTime() / dayMs);
+  return dayOfMs(date.getTime());
 }
 
 export function dayNumberToDate(day: number): Date {
-  return new Date(day * dayMs);
+  return dayStart(day);
 }
 
 /** spans + day 2026-11-23 → `spans_p20261123`. */

@@ -1,13 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import { dayNumberToDate, dropPartitionsBefore, ensurePartitions, partitionedTables, utcDayNumber } from '../db/partitions.ts';
+import { dayNumberToDate, dropPartitionsBefore, ensurePartitions, partitionedTables, tableRetentionDays, utcDayNumber, type StoredSignal } from '../db/partitions.ts';
 
 export interface PartitionUpkeepOptions {
   db: Kysely<Database>;
   logger: Logger;
-  /** Partitions whose day is more than this many days before today are dropped. */
+  /** Partitions whose day is more than this many days before today are dropped, unless the signal has its own retention. */
   retentionDays: number;
+  /** Retention of signals that differ from retentionDays. A table shared by signals keeps the longest of theirs. */
+  signalRetentionDays?: Partial<Record<StoredSignal, number>>;
   /** Days ahead the store accepts; partitions are made one day beyond. Default 1. */
   futureDays?: number;
   /** Time between runs. Default 1 hour. */
@@ -35,12 +37,13 @@ const upkeepLock = 0x6a615f6b656570n; // "ja_keep"
 
 /**
  * One upkeep pass: partitions from yesterday to futureDays + 1 ahead exist,
- * and those older than retention are dropped (retention never DELETEs rows).
+ * and those older than their signal's retention are dropped (retention never DELETEs rows).
  * Idempotent; concurrent passes in several processes do the work once.
  */
 export async function runPartitionUpkeep(options: Omit<PartitionUpkeepOptions, 'intervalMs'>): Promise<PartitionUpkeepResult> {
   const today = utcDayNumber(new Date((options.now ?? Date.now)()));
   const futureDays = options.futureDays ?? 1;
+  const retention = { days: options.retentionDays, bySignal: options.signalRetentionDays };
   return options.db.transaction().execute(async (trx) => {
     const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${upkeepLock.toString()}::bigint) AS locked`.execute(trx);
     if (rows[0]?.locked !== true) return { ran: false, created: [], dropped: [] };
@@ -48,7 +51,7 @@ export async function runPartitionUpkeep(options: Omit<PartitionUpkeepOptions, '
     const dropped: string[] = [];
     for (const table of partitionedTables) {
       created.push(...(await ensurePartitions(trx, table, dayNumberToDate(today - 1), dayNumberToDate(today + futureDays + 1))));
-      dropped.push(...(await dropPartitionsBefore(trx, table, dayNumberToDate(today - options.retentionDays))));
+      dropped.push(...(await dropPartitionsBefore(trx, table, dayNumberToDate(today - tableRetentionDays(retention, table)))));
     }
     return { ran: true, created, dropped };
   });

@@ -1,4 +1,4 @@
-import type { AnyValueJson, KeyValueJson } from '@justanalytics/collector';
+import type { AnyValueJson, KeyValueJson } from '@justanalytics/collector/model';
 
 const INT64 = /^-?(0|[1-9]\d{0,18})$/;
 const INT64_MIN = -(2n ** 63n);

@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector';
+import { bytesToHex, traceIdFromHex } from '@justanalytics/collector/model';
+import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector/model';
 import type { Database } from '../db/database.ts';
-import { addDays, utcDay } from './time-range.ts';
-import { toHex, traceIdFromHex } from './trace-id.ts';
+import { groupByResourceScope, resourceScopeGroups } from './resource-scope-groups.ts';
+import { addDays } from './time-range.ts';
 
 // The OTLP/JSON `TracesData` message, as the API returns a whole trace.
 
@@ -146,101 +147,54 @@ export async function getTrace(
 
   rows.sort((a, b) => compareNanos(a.start_time_unix_nano, b.start_time_unix_nano) || Buffer.compare(a.span_id, b.span_id));
 
-  const resources = new Map<string, { resourceSpans: ResourceSpansJson; scopes: Map<string, ScopeSpansJson> }>();
-  const hexTraceId = toHex(traceId);
-  for (const row of rows) {
-    const group = groups.get(row.resource_scope_id.toString('hex')) ?? missingResourceScope;
-    let resource = resources.get(group.resourceKey);
-    if (resource === undefined) {
-      resource = {
-        resourceSpans: { resource: resourceJson(group.resource), schemaUrl: group.resourceSchemaUrl, scopeSpans: [] },
-        scopes: new Map(),
-      };
-      resources.set(group.resourceKey, resource);
-    }
-    let scope = resource.scopes.get(group.scopeKey);
-    if (scope === undefined) {
-      scope = { scope: scopeJson(group.scope), schemaUrl: group.scopeSchemaUrl, spans: [] };
-      resource.scopes.set(group.scopeKey, scope);
-      resource.resourceSpans.scopeSpans.push(scope);
-    }
-
-    const span: SpanJson = {
-      traceId: hexTraceId,
-      spanId: toHex(row.span_id),
-      traceState: row.trace_state,
-      flags: Number(row.flags), // fixed32: a JSON number
-      name: row.name,
-      kind: row.kind,
-      startTimeUnixNano: row.start_time_unix_nano,
-      endTimeUnixNano: row.end_time_unix_nano,
-      attributes: row.attributes,
-      droppedAttributesCount: Number(row.dropped_attributes_count), // uint32
-      events: row.events,
-      droppedEventsCount: Number(row.dropped_events_count),
-      links: row.links,
-      droppedLinksCount: Number(row.dropped_links_count),
-      status: { code: row.status_code, message: row.status_message },
-    };
-    if (row.parent_span_id !== null && row.parent_span_id.length > 0) span.parentSpanId = toHex(row.parent_span_id);
-    scope.spans.push(span);
-  }
-  return { trace: { resourceSpans: [...resources.values()].map((r) => r.resourceSpans) }, spanCount, returnedSpanCount: rows.length };
+  const hexTraceId = bytesToHex(traceId);
+  const resourceSpans: ResourceSpansJson[] = groupByResourceScope(rows, (row) => row.resource_scope_id, groups).map((resource) => ({
+    resource: resource.resource,
+    schemaUrl: resource.schemaUrl,
+    scopeSpans: resource.scopes.map((scope) => ({ scope: scope.scope, schemaUrl: scope.schemaUrl, spans: scope.items.map((row) => spanJson(hexTraceId, row)) })),
+  }));
+  return { trace: { resourceSpans }, spanCount, returnedSpanCount: rows.length };
 }
 
-/** A stored resource and scope, with the keys spans are grouped by in the OTLP/JSON. */
-interface ResourceScopeGroup {
-  resource: ResourceJson;
-  resourceSchemaUrl: string;
-  scope: ScopeJson;
-  scopeSchemaUrl: string;
-  resourceKey: string;
-  scopeKey: string;
+interface StoredSpan {
+  span_id: Buffer;
+  parent_span_id: Buffer | null;
+  trace_state: string;
+  flags: string;
+  name: string;
+  kind: number;
+  start_time_unix_nano: string;
+  end_time_unix_nano: string;
+  status_code: number;
+  status_message: string;
+  attributes: KeyValueJson[];
+  dropped_attributes_count: string;
+  events: SpanEventJson[];
+  dropped_events_count: string;
+  links: SpanLinkJson[];
+  dropped_links_count: string;
 }
 
-// Only if a resource_scopes row was lost (a partition dropped by hand): the spans still come back.
-const missingResourceScope: ResourceScopeGroup = {
-  resource: { attributes: [], droppedAttributesCount: 0 },
-  resourceSchemaUrl: '',
-  scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
-  scopeSchemaUrl: '',
-  resourceKey: '',
-  scopeKey: '',
-};
-
-/**
- * The resource and scope of each distinct id, by id in hex. Every day's row of
- * an id holds the same content (the id is its hash), so any one will do; the
- * spans' day range, when known, spares the other partitions.
- */
-async function resourceScopeGroups(
-  db: Kysely<Database>,
-  siteId: string,
-  ids: readonly Buffer[],
-  range: { from: Date; to: Date } | null,
-): Promise<Map<string, ResourceScopeGroup>> {
-  const distinct = [...new Map(ids.map((id) => [id.toString('hex'), id])).values()];
-  let query = db
-    .selectFrom('resource_scopes')
-    .where('site_id', '=', siteId)
-    .where('id', 'in', distinct)
-    .distinctOn('id')
-    .select(['id', 'resource', 'resource_schema_url', 'scope', 'scope_schema_url'])
-    .orderBy('id');
-  if (range !== null) query = query.where('day', '>=', utcDay(range.from)).where('day', '<', range.to);
-  const groups = new Map<string, ResourceScopeGroup>();
-  for (const row of await query.execute()) {
-    groups.set(row.id.toString('hex'), {
-      resource: row.resource,
-      resourceSchemaUrl: row.resource_schema_url,
-      scope: row.scope,
-      scopeSchemaUrl: row.scope_schema_url,
-      // jsonb keeps objects in a canonical key order, so equal values stringify equally.
-      resourceKey: `${row.resource_schema_url}\n${JSON.stringify(row.resource)}`,
-      scopeKey: `${row.scope_schema_url}\n${JSON.stringify(row.scope)}`,
-    });
-  }
-  return groups;
+function spanJson(hexTraceId: string, row: StoredSpan): SpanJson {
+  const span: SpanJson = {
+    traceId: hexTraceId,
+    spanId: bytesToHex(row.span_id),
+    traceState: row.trace_state,
+    flags: Number(row.flags), // fixed32: a JSON number
+    name: row.name,
+    kind: row.kind,
+    startTimeUnixNano: row.start_time_unix_nano,
+    endTimeUnixNano: row.end_time_unix_nano,
+    attributes: row.attributes,
+    droppedAttributesCount: Number(row.dropped_attributes_count), // uint32
+    events: row.events,
+    droppedEventsCount: Number(row.dropped_events_count),
+    links: row.links,
+    droppedLinksCount: Number(row.dropped_links_count),
+    status: { code: row.status_code, message: row.status_message },
+  };
+  if (row.parent_span_id !== null && row.parent_span_id.length > 0) span.parentSpanId = bytesToHex(row.parent_span_id);
+  return span;
 }
 
 /** Orders two int8 decimal strings exactly (they exceed 2^53). */
@@ -248,17 +202,4 @@ function compareNanos(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function resourceJson(resource: ResourceJson): ResourceJson {
-  return { attributes: resource.attributes ?? [], droppedAttributesCount: resource.droppedAttributesCount ?? 0 };
-}
-
-function scopeJson(scope: ScopeJson): ScopeJson {
-  return {
-    name: scope.name ?? '',
-    version: scope.version ?? '',
-    attributes: scope.attributes ?? [],
-    droppedAttributesCount: scope.droppedAttributesCount ?? 0,
-  };
 }

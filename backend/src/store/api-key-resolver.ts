@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { FailedAuthLimiter, type KeyResolver, type ResolvedKey } from '@justanalytics/collector';
+import { FailedAuthLimiter } from '@justanalytics/collector';
+import type { KeyResolver, ResolvedKey } from '@justanalytics/collector/model';
 import type { Database } from '../db/database.ts';
 import { API_KEY_CHANGES_CHANNEL } from './api-key-changes.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-key-secret.ts';

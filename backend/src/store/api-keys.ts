@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Scope } from '@justanalytics/collector';
+import type { Scope } from '@justanalytics/collector/model';
 import type { Database } from '../db/database.ts';
 import { announceApiKeyChange, inTransaction } from './api-key-changes.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key-secret.ts';

@@ -1,21 +1,27 @@
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
-import { SinkOverloadedError, SinkUnavailableError, type RowBatch, type Sink, type WriteResult } from '@justanalytics/collector';
+import { SinkOverloadedError, SinkUnavailableError, type RowBatch, type WriteResult } from '@justanalytics/collector';
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import { ensurePartitionDays, partitionedTables } from '../db/partitions.ts';
+import { dayOfMs } from '../db/days.ts';
+import { ensurePartitionDays, type PartitionedTable } from '../db/partitions.ts';
 import { classifyDatabaseError } from './database-errors.ts';
 import { isRowId } from './ids.ts';
-import { ResourceScopeIds, resourceScopeRows, upsertResourceScopesQuery, WrittenResourceScopes } from './resource-scopes.ts';
-import { admitSpans, type SiteSpans } from './span-admission.ts';
-import { copySpansSql, spanCopyChunks } from './span-copy.ts';
-import { summariseSpans, upsertTraceSummariesQuery } from './trace-summaries.ts';
+import type { AfterCommit, AnyBatch, SignalWriter, SignalWriters, SiteRows } from './signal-writer.ts';
+import { LogWriter } from './log-writer.ts';
+import { ResourceScopeWriter } from './resource-scopes.ts';
+import { SpanWriter } from './span-writer.ts';
 
-export interface PostgresSinkOptions {
+/** The defaults of PostgresSinkOptions that configuration shares, kept here once. */
+export const STORE_DEFAULTS = {
+  maxQueuedRows: 200_000,
+  retentionDays: 30,
+} as const;
+
+export interface PostgresSinkOptions<Batch extends AnyBatch = RowBatch> {
   logger: Logger;
+  /** One writer per signal; the sink hands each flush's rows of a signal to its writer. Default: defaultSignalWriters(). */
+  writers?: SignalWriters<Batch>;
   /** Most rows in one flush (one transaction). A single larger write is flushed alone. Default 10,000. */
   maxBatchRows?: number;
   /**
@@ -23,11 +29,13 @@ export interface PostgresSinkOptions {
    * for the disk while the next one's COPY runs. Default 2.
    */
   maxConcurrentFlushes?: number;
-  /** Rows queued or being written above which new writes are refused with SinkOverloadedError. Default 100,000. */
+  /** Rows queued or being written above which new writes are refused with SinkOverloadedError. Default 200,000. */
   maxQueuedRows?: number;
-  /** Spans that started more than this many UTC days before today are rejected. Default 30. */
+  /** Rows dated more than this many UTC days before today are rejected, unless their signal has its own. Default 30. */
   retentionDays?: number;
-  /** Spans that start more than this many UTC days after today are rejected. Default 1. */
+  /** Retention of the signals that differ from retentionDays. */
+  signalRetentionDays?: Partial<Record<Batch['signal'], number>>;
+  /** Rows dated more than this many UTC days after today are rejected. Default 1. */
   futureDays?: number;
   /**
    * Longest a statement of a flush may run. A flush stuck behind a lock or a
@@ -43,32 +51,42 @@ export interface PostgresSinkOptions {
   now?: () => number;
 }
 
-interface PendingWrite extends SiteSpans {
+interface PendingWrite extends SiteRows<unknown> {
+  writer: SignalWriter<unknown>;
   result: WriteResult;
   resolve(result: WriteResult): void;
   reject(error: Error): void;
 }
 
-const dayMs = 86_400_000;
 // Attempts of one flush when it meets a deadlock or a partition that vanished.
 const maxAttempts = 3;
+
+/** The writers of the collector's signals. Adding a signal is adding its writer here. */
+export function defaultSignalWriters(): SignalWriters<RowBatch> {
+  // One memory of committed resource_scopes rows for both: a service's spans
+  // and logs mostly share their (resource, scope) pairs.
+  const resourceScopes = new ResourceScopeWriter();
+  return { traces: new SpanWriter(resourceScopes), logs: new LogWriter(resourceScopes) };
+}
 
 /**
  * The store's sink: group commit into PostgreSQL. Writes that arrive while a
  * flush runs are queued, and the next flush writes all of them (up to
- * maxBatchRows) in one transaction: one COPY into spans, one insert of the
- * (resource, scope) pairs not written before, and one upsert of the trace
- * summaries. Every write's promise resolves only after that COMMIT.
+ * maxBatchRows) in one transaction, each signal's rows by its SignalWriter.
+ * Every write's promise resolves only after that COMMIT. With the default
+ * batch type it is the collector's Sink.
  */
-export class PostgresSink implements Sink {
+export class PostgresSink<Batch extends AnyBatch = RowBatch> {
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
   readonly #logger: Logger;
+  readonly #writers: ReadonlyMap<string, SignalWriter<unknown>>;
+  readonly #retentionDays: ReadonlyMap<string, number>;
+  readonly #longestRetention: number;
   readonly #maxBatchRows: number;
   readonly #maxQueuedRows: number;
   readonly #maxConcurrentFlushes: number;
   readonly #flushTimeoutMs: number;
-  readonly #retentionDays: number;
   readonly #futureDays: number;
   readonly #overloadedRetryAfter: number;
   readonly #unavailableRetryAfter: number;
@@ -85,22 +103,28 @@ export class PostgresSink implements Sink {
   #closing: Promise<void> | undefined;
   /** One promise per accepted write, settled when the write is. */
   readonly #unsettled = new Set<Promise<void>>();
-  /** UTC days known to have partitions in every partitioned table. */
-  readonly #daysWithPartitions = new Set<number>();
-  /** resource_scopes rows committed by this sink, so that each is sent once. */
-  readonly #writtenResourceScopes = new WrittenResourceScopes();
+  /** UTC days known to have a partition, by table. */
+  readonly #daysWithPartitions = new Map<PartitionedTable, Set<number>>();
 
-  constructor(pool: pg.Pool, options: PostgresSinkOptions) {
+  constructor(pool: pg.Pool, options: PostgresSinkOptions<Batch>) {
     this.#pool = pool;
     // Partition DDL goes through Kysely on the same pool. This instance is never
     // destroyed: the pool belongs to the database handle.
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     this.#logger = options.logger;
+    // Without writers the batch type is the collector's RowBatch (the default type argument).
+    const writers = options.writers ?? (defaultSignalWriters() as unknown as SignalWriters<Batch>);
+    this.#writers = new Map(Object.entries<SignalWriter<unknown>>(writers));
+    const defaultRetention = positive(options.retentionDays ?? STORE_DEFAULTS.retentionDays, 'retentionDays');
+    const bySignal: Partial<Record<string, number>> = options.signalRetentionDays ?? {};
+    this.#retentionDays = new Map(
+      [...this.#writers.keys()].map((signal) => [signal, positive(bySignal[signal] ?? defaultRetention, `retention of ${signal}`)]),
+    );
+    this.#longestRetention = Math.max(defaultRetention, ...this.#retentionDays.values());
     this.#maxBatchRows = positive(options.maxBatchRows ?? 10_000, 'maxBatchRows');
-    this.#maxQueuedRows = positive(options.maxQueuedRows ?? 100_000, 'maxQueuedRows');
+    this.#maxQueuedRows = positive(options.maxQueuedRows ?? STORE_DEFAULTS.maxQueuedRows, 'maxQueuedRows');
     this.#maxConcurrentFlushes = positive(options.maxConcurrentFlushes ?? 2, 'maxConcurrentFlushes');
     this.#flushTimeoutMs = positive(options.flushTimeoutMs ?? 30_000, 'flushTimeoutMs');
-    this.#retentionDays = positive(options.retentionDays ?? 30, 'retentionDays');
     this.#futureDays = nonNegative(options.futureDays ?? 1, 'futureDays');
     this.#overloadedRetryAfter = options.overloadedRetryAfterSeconds ?? 2;
     this.#unavailableRetryAfter = options.unavailableRetryAfterSeconds ?? 5;
@@ -112,11 +136,14 @@ export class PostgresSink implements Sink {
     return this.#pendingRows;
   }
 
-  async write(batch: RowBatch): Promise<WriteResult> {
+  async write(batch: Batch): Promise<WriteResult> {
     if (this.#closed) throw new SinkUnavailableError('the store is shutting down', this.#unavailableRetryAfter);
     if (!isRowId(batch.siteId)) throw new Error(`invalid site ID ${JSON.stringify(batch.siteId)}`);
-    const today = Math.floor(this.#now() / dayMs);
-    const admission = admitSpans(batch.rows, { firstDay: today - this.#retentionDays, lastDay: today + this.#futureDays });
+    const writer = this.#writers.get(batch.signal);
+    const retentionDays = this.#retentionDays.get(batch.signal);
+    if (writer === undefined || retentionDays === undefined) throw new Error(`the store has no writer for ${JSON.stringify(batch.signal)}`);
+    const today = dayOfMs(this.#now());
+    const admission = writer.admit(batch.rows, { firstDay: today - retentionDays, lastDay: today + this.#futureDays });
     const result: WriteResult = { rejected: admission.rejected, message: admission.message };
     const rows = admission.accepted.length;
     if (rows === 0) return result;
@@ -125,7 +152,7 @@ export class PostgresSink implements Sink {
       throw new SinkOverloadedError(`the store is behind: ${this.#pendingRows} rows are waiting to be written`, this.#overloadedRetryAfter);
     }
     const written = new Promise<WriteResult>((resolve, reject) => {
-      this.#queue.push({ siteId: batch.siteId, spans: admission.accepted, result, resolve, reject });
+      this.#queue.push({ siteId: batch.siteId, rows: admission.accepted, writer, result, resolve, reject });
       this.#pendingRows += rows;
       this.#startFlushing();
     });
@@ -169,11 +196,11 @@ export class PostgresSink implements Sink {
           await this.#flushGroup(group);
         } catch (error) {
           // #flushGroup settles every write itself; this is a bug guard, not a path.
-          this.#logger.error({ err: error }, 'unexpected failure in the span store');
-          for (const write of group) write.reject(new Error('storing the spans failed', { cause: error }));
+          this.#logger.error({ err: error }, 'unexpected failure in the store');
+          for (const write of group) write.reject(new Error('storing the rows failed', { cause: error }));
         } finally {
           this.#busyFlushers--;
-          for (const write of group) this.#pendingRows -= write.spans.length;
+          for (const write of group) this.#pendingRows -= write.rows.length;
         }
       }
     } finally {
@@ -184,10 +211,10 @@ export class PostgresSink implements Sink {
 
   #takeGroup(): PendingWrite[] {
     const group: PendingWrite[] = [this.#queue.shift()!];
-    let rows = group[0]!.spans.length;
-    while (this.#queue.length > 0 && rows + this.#queue[0]!.spans.length <= this.#maxBatchRows) {
+    let rows = group[0]!.rows.length;
+    while (this.#queue.length > 0 && rows + this.#queue[0]!.rows.length <= this.#maxBatchRows) {
       const next = this.#queue.shift()!;
-      rows += next.spans.length;
+      rows += next.rows.length;
       group.push(next);
     }
     return group;
@@ -203,7 +230,7 @@ export class PostgresSink implements Sink {
         this.#fail(group, error);
         return;
       }
-      this.#logger.warn({ err: error, writes: group.length }, 'a merged span write failed; writing each client batch alone');
+      this.#logger.warn({ err: error, writes: group.length }, 'a merged write failed; writing each client batch alone');
     }
     // A data error in one client's batch must not fail the others: each on its own.
     for (const write of group) {
@@ -218,15 +245,15 @@ export class PostgresSink implements Sink {
 
   /** Rejects writes: retryable when the database is unavailable, an internal error otherwise. */
   #fail(writes: readonly PendingWrite[], error: unknown): void {
-    const spans = writes.reduce((sum, write) => sum + write.spans.length, 0);
+    const rows = writes.reduce((sum, write) => sum + write.rows.length, 0);
     if (classifyDatabaseError(error) === 'unavailable') {
-      this.#logger.warn({ err: error, writes: writes.length, spans }, 'the database is unavailable; spans were not stored');
+      this.#logger.warn({ err: error, writes: writes.length, rows }, 'the database is unavailable; rows were not stored');
       for (const write of writes) write.reject(new SinkUnavailableError('the database is unavailable', this.#unavailableRetryAfter, { cause: error }));
       return;
     }
-    this.#logger.error({ err: error, writes: writes.length, spans }, 'spans could not be stored');
+    this.#logger.error({ err: error, writes: writes.length, rows }, 'rows could not be stored');
     const message = error instanceof Error ? error.message : String(error);
-    for (const write of writes) write.reject(new Error(`storing the spans failed: ${message}`, { cause: error }));
+    for (const write of writes) write.reject(new Error(`storing the rows failed: ${message}`, { cause: error }));
   }
 
   async #commitWithRetries(group: readonly PendingWrite[]): Promise<void> {
@@ -238,20 +265,24 @@ export class PostgresSink implements Sink {
         const kind = classifyDatabaseError(error);
         if (attempt >= maxAttempts || (kind !== 'retry' && kind !== 'missing-partition')) throw error;
         if (kind === 'missing-partition') {
-          // Retention dropped one; make it again, and its resource_scopes rows with it.
+          // Retention dropped one; make it again, and let writers forget rows it may have taken.
           this.#daysWithPartitions.clear();
-          this.#writtenResourceScopes.clear();
+          for (const writer of this.#writers.values()) writer.partitionsChanged?.();
         }
-        this.#logger.debug({ err: error, attempt }, 'retrying a span flush');
+        this.#logger.debug({ err: error, attempt }, 'retrying a flush');
       }
     }
   }
 
   async #commit(group: readonly PendingWrite[]): Promise<void> {
     await this.#ensurePartitions(group);
-    const ids = new ResourceScopeIds();
-    const resourceScopes = resourceScopeRows(group, ids);
-    const summaries = upsertTraceSummariesQuery(summariseSpans(group));
+    // Each signal's writes in the order they came, one writer call per signal.
+    const bySignal = new Map<SignalWriter<unknown>, PendingWrite[]>();
+    for (const write of group) {
+      const writes = bySignal.get(write.writer);
+      if (writes === undefined) bySignal.set(write.writer, [write]);
+      else writes.push(write);
+    }
     const client = await this.#pool.connect();
     // A connection lost while checked out emits 'error' on the client besides
     // failing the query; unheard, that would be an uncaught exception.
@@ -260,21 +291,13 @@ export class PostgresSink implements Sink {
     let connectionBroken = false;
     try {
       await client.query(`BEGIN; SET LOCAL statement_timeout = ${this.#flushTimeoutMs}`);
-      await copyInto(client, spanCopyChunks(group, ids));
-      // Which rows are new is decided after the COPY: a partition dropped and
-      // made again by another flush before this COPY has cleared the memory by
-      // now (the COPY could not have gone into the new partition otherwise),
-      // and one dropped later waits for this COMMIT and takes these rows with
-      // it. Also, the new rows' locks are then held only until the COMMIT.
-      const generation = this.#writtenResourceScopes.generation;
-      const newResourceScopes = this.#writtenResourceScopes.unwritten(resourceScopes);
-      if (newResourceScopes.length > 0) {
-        const upsert = upsertResourceScopesQuery(newResourceScopes);
-        await client.query(upsert.text, upsert.values);
+      const afterCommit: AfterCommit[] = [];
+      for (const [writer, writes] of bySignal) {
+        const done = await writer.write(client, writes);
+        if (done !== undefined) afterCommit.push(done);
       }
-      await client.query(summaries.text, summaries.values);
       await client.query('COMMIT');
-      this.#writtenResourceScopes.add(newResourceScopes, generation);
+      for (const done of afterCommit) done();
     } catch (error) {
       try {
         await client.query('ROLLBACK');
@@ -290,39 +313,32 @@ export class PostgresSink implements Sink {
   }
 
   async #ensurePartitions(group: readonly PendingWrite[]): Promise<void> {
-    const missing = new Set<number>();
-    for (const write of group) for (const { day } of write.spans) if (!this.#daysWithPartitions.has(day)) missing.add(day);
+    const missing = new Map<PartitionedTable, Set<number>>();
+    for (const { writer, rows } of group) {
+      for (const table of writer.tables) {
+        const known = this.#daysWithPartitions.get(table);
+        for (const { day } of rows) {
+          if (known?.has(day) === true) continue;
+          let days = missing.get(table);
+          if (days === undefined) missing.set(table, (days = new Set()));
+          days.add(day);
+        }
+      }
+    }
     if (missing.size === 0) return;
-    const days = [...missing];
     const created: string[] = [];
-    for (const table of partitionedTables) {
-      const made = await ensurePartitionDays(this.#db, table, days);
-      // A resource_scopes partition made now may replace one that held rows this sink remembers.
-      if (table === 'resource_scopes' && made.length > 0) this.#writtenResourceScopes.clear();
+    for (const [table, days] of missing) {
+      const made = await ensurePartitionDays(this.#db, table, [...days]);
+      if (made.length > 0) for (const writer of this.#writers.values()) if (writer.tables.includes(table)) writer.partitionsChanged?.(table);
       created.push(...made);
+      let known = this.#daysWithPartitions.get(table);
+      if (known === undefined) this.#daysWithPartitions.set(table, (known = new Set()));
+      for (const day of days) known.add(day);
     }
-    if (created.length > 0) this.#logger.info({ partitions: created }, 'created partitions for incoming spans');
-    const oldestKept = Math.floor(this.#now() / dayMs) - this.#retentionDays;
-    for (const day of this.#daysWithPartitions) if (day < oldestKept) this.#daysWithPartitions.delete(day);
-    for (const day of days) this.#daysWithPartitions.add(day);
+    if (created.length > 0) this.#logger.info({ partitions: created }, 'created partitions for incoming rows');
+    const oldestKept = dayOfMs(this.#now()) - this.#longestRetention;
+    for (const known of this.#daysWithPartitions.values()) for (const day of known) if (day < oldestKept) known.delete(day);
   }
-}
-
-/** Streams the chunks through COPY FROM STDIN, honouring backpressure; resolves when the server has them all. */
-async function copyInto(client: pg.PoolClient, chunks: Iterable<string>): Promise<void> {
-  const stream = client.query(copyFrom(copySpansSql));
-  const done = finished(stream);
-  done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
-  for (const chunk of chunks) {
-    if (stream.destroyed || stream.errored) break;
-    if (!stream.write(chunk)) {
-      const drained = once(stream, 'drain');
-      drained.catch(() => {});
-      await Promise.race([drained, done]);
-    }
-  }
-  if (!stream.destroyed) stream.end();
-  await done;
 }
 
 function positive(value: number, name: string): number {
@@ -334,3 +350,4 @@ function nonNegative(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
   return value;
 }
+

@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import { sanitizeString, type ResourceJson, type ScopeJson, type SpanRow } from '@justanalytics/collector';
-import { storableJson } from './copy-text.ts';
-import type { SiteSpans } from './span-admission.ts';
+import type pg from 'pg';
+import { unnestInsert, unnestParams } from '../db/tables/columns.ts';
+import { resourceScopeColumns } from '../db/tables/resource-scopes.ts';
+import type { PartitionedTable } from '../db/partitions.ts';
+import type { AfterCommit, SiteRows } from './signal-writer.ts';
 import type { ParameterisedQuery } from './trace-summaries.ts';
+
+/** What a row of any signal that carries OTLP's resource and scope (spans, logs) has of them. */
+export type ResourceScopeFields = Pick<SpanRow, 'resource' | 'resourceSchemaUrl' | 'scope' | 'scopeSchemaUrl'>;
 
 /** One distinct (resource, scope) pair of a flush, with the id spans refer to it by. */
 export interface ResourceScope {
@@ -22,8 +28,6 @@ export interface ResourceScopeRow {
   /** Site, id and day: the table's primary key as text, for sorting and for WrittenResourceScopes. */
   key: string;
 }
-
-const dayMs = 86_400_000;
 
 /**
  * The id of a (resource, scope) pair: the first 16 bytes of the SHA-256 of a
@@ -50,13 +54,13 @@ function canonicalJson(value: unknown): string {
 
 /**
  * The pairs of one flush. The decoder shares one resource object and one
- * scope object among the spans they cover, so a pair is looked up by object
- * identity and its id hashed once per flush, not once per span.
+ * scope object among the rows they cover, so a pair is looked up by object
+ * identity and its id hashed once per flush, not once per row.
  */
 export class ResourceScopeIds {
   readonly #byResource = new Map<ResourceJson, Map<ScopeJson, ResourceScope[]>>();
 
-  of(row: SpanRow): ResourceScope {
+  of(row: ResourceScopeFields): ResourceScope {
     let byScope = this.#byResource.get(row.resource);
     if (byScope === undefined) {
       byScope = new Map();
@@ -84,15 +88,15 @@ export class ResourceScopeIds {
 }
 
 /**
- * The distinct (site, id, day) rows the spans of a flush refer to, sorted by
+ * The distinct (site, id, day) rows the rows of a flush refer to, sorted by
  * that key so that concurrent upserts lock rows in the same order.
  */
-export function resourceScopeRows(writes: readonly SiteSpans[], ids: ResourceScopeIds): ResourceScopeRow[] {
+export function resourceScopeRows(writes: readonly SiteRows<ResourceScopeFields>[], ids: ResourceScopeIds): ResourceScopeRow[] {
   const byKey = new Map<string, ResourceScopeRow>();
-  for (const { siteId, spans } of writes) {
-    // Days per pair object first: a map lookup per span, no string built per span.
+  for (const { siteId, rows } of writes) {
+    // Days per pair object first: a map lookup per row, no string built per row.
     const days = new Map<ResourceScope, Set<number>>();
-    for (const { row, day } of spans) {
+    for (const { row, day } of rows) {
       const pair = ids.of(row);
       let pairDays = days.get(pair);
       if (pairDays === undefined) {
@@ -113,30 +117,12 @@ export function resourceScopeRows(writes: readonly SiteSpans[], ids: ResourceSco
 }
 
 // Every day's row of an id holds the same content, so a row already there is left alone.
-const upsertSql = `
-INSERT INTO resource_scopes (site_id, day, id, resource, resource_schema_url, scope, scope_schema_url)
-SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bytea[], $4::jsonb[], $5::text[], $6::jsonb[], $7::text[])
+const upsertSql = `${unnestInsert('resource_scopes', resourceScopeColumns)}
 ON CONFLICT (site_id, id, day) DO NOTHING`;
 
 /** The upsert of a flush's resource_scopes rows (already sorted by resourceScopeRows). */
 export function upsertResourceScopesQuery(rows: readonly ResourceScopeRow[]): ParameterisedQuery {
-  const siteIds: string[] = [];
-  const days: string[] = [];
-  const ids: Buffer[] = [];
-  const resources: string[] = [];
-  const resourceSchemaUrls: string[] = [];
-  const scopes: string[] = [];
-  const scopeSchemaUrls: string[] = [];
-  for (const { siteId, day, pair } of rows) {
-    siteIds.push(siteId);
-    days.push(new Date(day * dayMs).toISOString());
-    ids.push(pair.id);
-    resources.push(storableJson(pair.resource));
-    resourceSchemaUrls.push(sanitizeString(pair.resourceSchemaUrl));
-    scopes.push(storableJson(pair.scope));
-    scopeSchemaUrls.push(sanitizeString(pair.scopeSchemaUrl));
-  }
-  return { text: upsertSql, values: [siteIds, days, ids, resources, resourceSchemaUrls, scopes, scopeSchemaUrls] };
+  return { text: upsertSql, values: unnestParams(resourceScopeColumns, rows) };
 }
 
 /**
@@ -183,5 +169,42 @@ export class WrittenResourceScopes {
   clear(): void {
     this.#keys.clear();
     this.#generation++;
+  }
+}
+
+/**
+ * The resource_scopes side of a signal writer whose rows carry a resource and
+ * a scope: it writes a flush's rows not committed before and remembers them
+ * once committed. Each writer has its own; two writers (spans, logs) sending
+ * the same row once each is harmless, the insert skipping rows that exist.
+ */
+export class ResourceScopeWriter {
+  readonly #written: WrittenResourceScopes;
+
+  constructor(written = new WrittenResourceScopes()) {
+    this.#written = written;
+  }
+
+  /**
+   * Call after the flush's own COPY that refers to these rows. Which rows are
+   * new is decided then: a partition dropped and made again by another flush
+   * before that COPY has cleared the memory by now (the COPY could not have
+   * gone into the new partition otherwise), and one dropped later waits for
+   * this COMMIT and takes these rows with it. Also, the new rows' locks are
+   * then held only until the COMMIT. The returned callback is for after it.
+   */
+  async write(client: pg.PoolClient, rows: readonly ResourceScopeRow[]): Promise<AfterCommit> {
+    const generation = this.#written.generation;
+    const fresh = this.#written.unwritten(rows);
+    if (fresh.length > 0) {
+      const upsert = upsertResourceScopesQuery(fresh);
+      await client.query(upsert.text, upsert.values);
+    }
+    return () => this.#written.add(fresh, generation);
+  }
+
+  /** A resource_scopes partition made now may replace one that held rows remembered as written. */
+  partitionsChanged(table?: PartitionedTable): void {
+    if (table === undefined || table === 'resource_scopes') this.#written.clear();
   }
 }

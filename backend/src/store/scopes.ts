@@ -1,7 +1,8 @@
-import type { Scope } from '@justanalytics/collector';
+import { knownScopes } from '@justanalytics/collector/model';
+import type { Scope } from '@justanalytics/collector/model';
 
-/** Every scope a key can carry, in the order they are listed. */
-export const knownScopes: readonly Scope[] = ['ingest', 'read', 'admin'];
+// The one list lives in the shared model, so the collector's Scope type and the store cannot disagree.
+export { knownScopes };
 
 /** Scopes as stored, in canonical order, without any this version does not know. */
 export function storedScopes(scopes: readonly string[]): Scope[] {

@@ -1,32 +1,21 @@
-import { sanitizeString } from '@justanalytics/collector';
-import type { SiteSpans } from './span-admission.ts';
-import { nanosToTimestamp } from './copy-text.ts';
+import type { SpanRow } from '@justanalytics/collector';
+import { traceSummaryColumns, type TraceSummaryDelta } from '../db/tables/trace-summaries.ts';
+import { unnestInsert, unnestParams } from '../db/tables/columns.ts';
+import type { SiteRows } from './signal-writer.ts';
 
-/** What one flush adds to the summary of one trace on one UTC day. */
-export interface TraceSummaryDelta {
-  siteId: string;
-  traceId: Buffer;
-  day: number;
-  startNanos: bigint;
-  endNanos: bigint;
-  spanCount: number;
-  errorCount: number;
-  /** Set when a span without parent (the root) is among the spans. */
-  root: { serviceName: string; spanName: string; startNanos: bigint } | null;
-}
+export type { TraceSummaryDelta };
 
 const statusError = 2;
-const dayMs = 86_400_000;
 
 /**
  * Folds spans into one delta per (site, trace, day), sorted by that key so
  * that concurrent upserts lock summary rows in the same order. A trace that
  * crosses midnight gets one delta per day; readers merge them.
  */
-export function summariseSpans(writes: readonly SiteSpans[]): TraceSummaryDelta[] {
+export function summariseSpans(writes: readonly SiteRows<SpanRow>[]): TraceSummaryDelta[] {
   const byKey = new Map<string, TraceSummaryDelta>();
-  for (const { siteId, spans } of writes) {
-    for (const { row, day } of spans) {
+  for (const { siteId, rows } of writes) {
+    for (const { row, day } of rows) {
       const key = `${siteId}/${row.traceId.toString('hex')}/${day}`;
       let delta = byKey.get(key);
       if (delta === undefined) {
@@ -51,10 +40,7 @@ export function summariseSpans(writes: readonly SiteSpans[]): TraceSummaryDelta[
  * and merged into existing summaries. The first root seen for a trace and day
  * stays, so trace lists do not change under a reader's feet.
  */
-const upsertSql = `
-INSERT INTO trace_summaries AS s
-  (site_id, trace_id, day, start_time, start_time_unix_nano, end_time_unix_nano, span_count, error_count, root_service_name, root_span_name)
-SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
+const upsertSql = `${unnestInsert('trace_summaries', traceSummaryColumns, 's')}
 ON CONFLICT (site_id, trace_id, day) DO UPDATE SET
   start_time = LEAST(s.start_time, EXCLUDED.start_time),
   start_time_unix_nano = LEAST(s.start_time_unix_nano, EXCLUDED.start_time_unix_nano),
@@ -71,30 +57,5 @@ export interface ParameterisedQuery {
 
 /** The upsert of a flush's deltas; bigints go in as decimal strings. */
 export function upsertTraceSummariesQuery(deltas: readonly TraceSummaryDelta[]): ParameterisedQuery {
-  const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
-  const [siteIds, traceIds, days, startTimes, startNanos, endNanos, spanCounts, errorCounts, rootServices, rootNames] = columns as [
-    string[],
-    Buffer[],
-    string[],
-    string[],
-    string[],
-    string[],
-    string[],
-    string[],
-    Array<string | null>,
-    Array<string | null>,
-  ];
-  for (const delta of deltas) {
-    siteIds.push(delta.siteId);
-    traceIds.push(delta.traceId);
-    days.push(new Date(delta.day * dayMs).toISOString());
-    startTimes.push(nanosToTimestamp(delta.startNanos));
-    startNanos.push(delta.startNanos.toString());
-    endNanos.push(delta.endNanos.toString());
-    spanCounts.push(String(delta.spanCount));
-    errorCounts.push(String(delta.errorCount));
-    rootServices.push(delta.root === null ? null : sanitizeString(delta.root.serviceName));
-    rootNames.push(delta.root === null ? null : sanitizeString(delta.root.spanName));
-  }
-  return { text: upsertSql, values: columns };
+  return { text: upsertSql, values: unnestParams(traceSummaryColumns, deltas) };
 }

@@ -1,12 +1,5 @@
+import type { ResolvedKey } from '../model/keys.ts';
 import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
-
-export type Scope = 'ingest' | 'read' | 'admin';
-
-export interface ResolvedKey {
-  keyId: string;
-  siteId: string;
-  scopes: readonly Scope[];
-}
 
 /**
  * Turns a presented secret (`ja_sk_…`) into the site and scopes it grants, or

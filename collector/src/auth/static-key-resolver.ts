@@ -1,5 +1,6 @@
 import { FailedAuthLimiter } from './failed-auth-limiter.ts';
-import type { KeyResolver, ResolvedKey } from './key-resolver.ts';
+import type { ResolvedKey } from '../model/keys.ts';
+import type { KeyResolver } from './key-resolver.ts';
 
 /**
  * Resolves keys from a fixed map of secret → key. For tests and for running

@@ -1,6 +1,6 @@
 import { int64ToString } from '@justanalytics/proto';
 import type { IAnyValue, IKeyValue } from '@justanalytics/proto';
-import type { AnyValueJson, KeyValueJson } from '../rows/otlp-json.ts';
+import type { AnyValueJson, KeyValueJson } from '../model/otlp-json.ts';
 import type { DecodeLimits } from './decode-limits.ts';
 import { bytesToBase64 } from './id-bytes.ts';
 import { sanitizeString } from './sanitize-string.ts';
@@ -36,6 +36,15 @@ export class AttributeConverter {
     const kept = Math.min(list.length, this.#limits.maxAttributes);
     const attributes = this.#keyValues(list, kept, 1);
     return attributes === null ? null : { attributes, dropped: list.length - kept };
+  }
+
+  /**
+   * A value that stands alone (a log record's body: level 1, as an
+   * attribute's value), {} when it has no member set, or null when it is past
+   * the limits (the reason in `problem`).
+   */
+  value(value: IAnyValue): AnyValueJson | null {
+    return this.#value(value, 1);
   }
 
   #keyValues(list: readonly IKeyValue[], count: number, depth: number): KeyValueJson[] | null {

@@ -12,14 +12,21 @@ export function hexToIdBytes(hex: string): Buffer {
   return HEX.test(hex) ? Buffer.from(hex, 'hex') : Buffer.alloc(1);
 }
 
+/**
+ * Replaces obj[field], an OTLP/JSON hex ID, with its bytes (hexToIdBytes).
+ * An ID that is not a string at all (an array, {"length": 16}) would pass
+ * protobufjs' fromObject as is, and become that many zero bytes: it becomes
+ * one byte too, so the item carrying it is refused on its own.
+ */
+export function hexFieldToBytes(obj: Record<string, unknown>, field: string): void {
+  const value = obj[field];
+  if (typeof value === 'string') obj[field] = hexToIdBytes(value);
+  else if (value !== undefined && value !== null) obj[field] = Buffer.alloc(1);
+}
+
 /** A decoded bytes field as a Buffer of its own, not a view into the request. */
 export function copyBytes(bytes: Bytes): Buffer {
   return Buffer.from(bytes);
-}
-
-/** Lowercase hex, the OTLP/JSON spelling of IDs. */
-export function bytesToHex(bytes: Bytes): string {
-  return asBuffer(bytes).toString('hex');
 }
 
 export function bytesToBase64(bytes: Bytes): string {

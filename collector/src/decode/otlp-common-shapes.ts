@@ -1,11 +1,11 @@
 import type { MessageShape } from './wire-schema.ts';
 
 // The messages of opentelemetry/proto/common/v1 and resource/v1 that every
-// signal's request holds, for the signals' wire schemas (trace-wire-schema.ts).
+// signal's request holds, for the signals' wire schemas (signals/traces/trace-wire-schema.ts).
 // Field numbers from proto/opentelemetry/proto/{common,resource}/v1/*.proto.
 //
 // `bytes` is what one decoded instance costs, measured as described in
-// trace-wire-schema.ts: protobufjs' message and the OTLP/JSON row form
+// signals/traces/trace-wire-schema.ts: protobufjs' message and the OTLP/JSON row form
 // (any-value.ts) together, and in OTLP/JSON the parsed object too.
 
 export const COMMON_MESSAGE_SHAPES: Readonly<Record<string, MessageShape>> = {

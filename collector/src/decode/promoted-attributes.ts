@@ -1,4 +1,4 @@
-import type { KeyValueJson } from '../rows/otlp-json.ts';
+import type { KeyValueJson } from '../model/otlp-json.ts';
 
 /** What a span gets when its resource names no service, as OTLP SDKs do. */
 export const UNKNOWN_SERVICE = 'unknown_service';

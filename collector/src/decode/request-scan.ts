@@ -41,7 +41,7 @@ export function scanRequest(body: Buffer, encoding: OtlpEncoding, schema: WireSc
 }
 
 // What decoding costs beyond each message's own weight (in the signal's
-// schema), measured as the schema's weights were (trace-wire-schema.ts).
+// schema), measured as the schema's weights were (signals/traces/trace-wire-schema.ts).
 //
 // A string is an object of its own: a 24-byte header, then a byte per
 // character, but two for every character once one of them is beyond Latin-1

@@ -4,7 +4,7 @@ import type { OtlpEncoding } from './otlp-encoding.ts';
 // OTLP/JSON) need to know of a signal's messages: which field of which
 // message is a nested message, a repeated element, a string; and what one
 // decoded instance of each message costs in memory. Each signal writes its
-// table once (trace-wire-schema.ts); the scanners stay signal-free.
+// table once (signals/traces/trace-wire-schema.ts); the scanners stay signal-free.
 
 /** A scalar field, by how protobufjs reads it (the wire type of a known field is ignored, as protobufjs ignores it). */
 export type ScalarKind =

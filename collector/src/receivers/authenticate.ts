@@ -1,7 +1,8 @@
-import type { KeyResolver, ResolvedKey } from '../auth/key-resolver.ts';
+import type { KeyResolver } from '../auth/key-resolver.ts';
+import type { ResolvedKey } from '../model/keys.ts';
+import { parseBearer } from '../model/bearer.ts';
 import { ReceiverError } from './errors.ts';
 
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const SECRET_PREFIX = 'ja_sk_';
 
 /**
@@ -23,6 +24,12 @@ export interface IngestCredentials {
   /** The client's address: failed authentications are limited per client. */
   clientAddress: string;
 }
+
+/**
+ * How a signal's requests prove who sends them (SignalDescriptor.authenticate):
+ * the site they write to, or a ReceiverError to answer with.
+ */
+export type Authenticate = (keys: KeyResolver, credentials: IngestCredentials) => Promise<ResolvedKey>;
 
 /**
  * Resolves `Authorization: Bearer ja_sk_…` (the same value in gRPC metadata)
@@ -54,7 +61,7 @@ async function resolveIngestKey(keys: KeyResolver, authorization: string | undef
   if (authorization === undefined || authorization === '') {
     return new ReceiverError('unauthenticated', 'missing API key: send "Authorization: Bearer ja_sk_…"');
   }
-  const secret = BEARER.exec(authorization)?.[1];
+  const secret = parseBearer(authorization);
   if (secret === undefined) return new ReceiverError('unauthenticated', 'malformed Authorization header: expected "Bearer ja_sk_…"');
   if (!secret.startsWith(SECRET_PREFIX)) return new ReceiverError('unauthenticated', 'unknown API key');
   let key: ResolvedKey | null;

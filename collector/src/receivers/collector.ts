@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
 import { decodeLimitsOf } from '../decode/decode-limits.ts';
 import type { DecodeLimits } from '../decode/decode-limits.ts';
+import { otlpSignals } from '../signals/index.ts';
 import type { Sink } from '../sink/sink.ts';
 import {
   DEFAULT_GRPC_PORT,
@@ -17,12 +18,18 @@ import { InFlight } from './in-flight.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { createOtlpGrpcServer } from './otlp-grpc.ts';
 import { createOtlpHttpServer } from './otlp-http.ts';
+import type { SignalDescriptor } from './signal.ts';
 
 export interface CollectorOptions {
   sink: Sink;
   keys: KeyResolver;
   logger: Logger;
-  /** Address both receivers listen on. Default '0.0.0.0'. */
+  /**
+   * The signals both receivers serve, each with its path, gRPC service,
+   * decoder and authentication. Default otlpSignals (signals/index.ts).
+   */
+  signals?: readonly SignalDescriptor[];
+  /** Address both receivers listen on. Default '127.0.0.1'. */
   host?: string;
   /** OTLP/HTTP port; 0 picks a free one. Default 4318. */
   httpPort?: number;
@@ -99,13 +106,15 @@ export function createCollector(options: CollectorOptions): Collector {
   if (!Number.isSafeInteger(settings.maxInFlightBytes) || settings.maxInFlightBytes <= 0) {
     throw new TypeError(`collector: options.maxInFlightBytes must be a positive integer, got ${String(settings.maxInFlightBytes)}`);
   }
+  const signals = options.signals ?? otlpSignals;
+  if (signals.length === 0) throw new TypeError('collector: options.signals must not be empty');
   const logger = options.logger;
   const inFlight = new InFlight();
   // One budget for both receivers: they share the process's memory.
   const memoryBudget = new MemoryBudget(settings.maxInFlightBytes);
   // Validated once here, so a bad limit fails createCollector rather than start().
   const decodeLimits = decodeLimitsOf(options.decodeLimits, 'collector');
-  const receivers = { sink: options.sink, keys: options.keys, inFlight, memoryBudget, maxRequestBytes: settings.maxRequestBytes, decodeLimits };
+  const receivers = { sink: options.sink, keys: options.keys, signals, inFlight, memoryBudget, maxRequestBytes: settings.maxRequestBytes, decodeLimits };
   // Closers of what has started, most recent first.
   const stops: (() => Promise<void>)[] = [];
   let starting: Promise<CollectorPorts> | null = null;

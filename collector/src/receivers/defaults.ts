@@ -4,7 +4,11 @@
 export const DEFAULT_HTTP_PORT = 4318;
 /** OTLP/gRPC's well-known port. */
 export const DEFAULT_GRPC_PORT = 4317;
-export const DEFAULT_HOST = '0.0.0.0';
+/**
+ * Loopback: a self-hosted install is reachable only from its own machine
+ * until its operator says otherwise (in a container, 0.0.0.0).
+ */
+export const DEFAULT_HOST = '127.0.0.1';
 /** Request size cap, applied to the body as received and after decompression. */
 export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 /**

@@ -4,7 +4,6 @@ import { DEFAULT_DECODE_LIMITS } from '../decode/decode-limits.ts';
 import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import type { RowBatch, Sink, WriteResult } from '../sink/sink.ts';
-import { authenticateIngest } from './authenticate.ts';
 import { classifyError, ReceiverError } from './errors.ts';
 import type { InFlight } from './in-flight.ts';
 import { logFailure } from './log-failure.ts';
@@ -69,7 +68,7 @@ export async function exportSignal<S extends Signal>(descriptor: SignalDescripto
   const reservation = call.reservation ?? new MemoryReservation(context.memoryBudget);
   try {
     return await context.inFlight.run(async () => {
-      const key = await authenticateIngest(context.keys, call);
+      const key = await descriptor.authenticate(context.keys, call);
       const body = await call.readBody(reservation.reserve);
       // The body's own bytes: reserved while it streamed in, or now if it came whole.
       reservation.reserveTotal(body.length);

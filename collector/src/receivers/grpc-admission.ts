@@ -7,7 +7,7 @@ import { Metadata, ServerInterceptingCall, status as GrpcCode } from '@grpc/grpc
 import type { ServerInterceptingCallInterface, ServerInterceptor, StatusObject } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
-import { authenticateIngest } from './authenticate.ts';
+import type { Authenticate } from './authenticate.ts';
 import { classifyError, ReceiverError } from './errors.ts';
 import { FirstMessageWatch } from './grpc-first-message.ts';
 import type { FirstMessage } from './grpc-first-message.ts';
@@ -15,9 +15,12 @@ import { grpcStatusOf } from './grpc-status.ts';
 import { logFailure } from './log-failure.ts';
 import { MemoryReservation } from './memory-budget.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { SignalDescriptor } from './signal.ts';
 
 export interface GrpcAdmissionOptions {
   keys: KeyResolver;
+  /** The signals served: each call is authenticated as its signal says. */
+  signals: readonly SignalDescriptor[];
   memoryBudget: MemoryBudget;
   /** Largest message once inflated (grpc-js enforces it too). */
   maxRequestBytes: number;
@@ -83,7 +86,9 @@ export class GrpcAdmission {
         options.logger.warn('grpc-js does not expose the HTTP/2 stream of a call: gRPC messages are reserved from the memory budget only once received whole');
       },
     };
-    this.interceptor = (_method, next) => new CallAdmission(context, next).call;
+    const authenticators = new Map<string, Authenticate>(options.signals.map((signal) => [`/${signal.grpcService}/Export`, signal.authenticate]));
+    // grpc-js runs interceptors only for methods it has a handler for, so every path here is a signal's Export.
+    this.interceptor = (method, next) => new CallAdmission(context, next, authenticators.get(method.path)).call;
   }
 
   /** The admitted call whose handler got `metadata`, or undefined for a call this admission never saw. */
@@ -121,8 +126,11 @@ class CallAdmission implements AdmittedCall {
   // Everything held has been given back.
   #over = false;
 
-  constructor(context: CallContext, next: ServerInterceptingCallInterface) {
+  readonly #authenticate: Authenticate | undefined;
+
+  constructor(context: CallContext, next: ServerInterceptingCallInterface, authenticate: Authenticate | undefined) {
     this.#context = context;
+    this.#authenticate = authenticate;
     this.#next = next;
     this.log = context.options.logger.child({ reqId: randomUUID() });
     this.reservation = new MemoryReservation(context.options.memoryBudget);
@@ -152,7 +160,11 @@ class CallAdmission implements AdmittedCall {
 
   #onMetadata(metadata: Metadata, pass: (metadata: Metadata) => void): void {
     const credentials = { authorization: firstString(metadata.get('authorization')), clientAddress: peerAddress(this.#next.getPeer()) };
-    authenticateIngest(this.#context.options.keys, credentials).then(
+    const authenticated =
+      this.#authenticate === undefined
+        ? Promise.reject(new ReceiverError('internal', 'no signal is served at this gRPC method'))
+        : this.#authenticate(this.#context.options.keys, credentials);
+    authenticated.then(
       () => {
         if (this.#ended) return;
         // Ahead of grpc-js's own listener, so a chunk is reserved before grpc-js keeps it.

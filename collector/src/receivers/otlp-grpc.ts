@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
 import { decodeLimitsOf } from '../decode/decode-limits.ts';
 import type { DecodeLimits } from '../decode/decode-limits.ts';
+import { otlpSignals } from '../signals/index.ts';
 import type { Sink } from '../sink/sink.ts';
 import {
   DEFAULT_GRPC_MAX_CONCURRENT_STREAMS,
@@ -22,7 +23,6 @@ import { InFlight } from './in-flight.ts';
 import { memoryBudgetOf } from './memory-budget.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { SignalDescriptor } from './signal.ts';
-import { tracesSignal } from './traces-signal.ts';
 
 export interface OtlpGrpcOptions {
   sink: Sink;
@@ -36,7 +36,7 @@ export interface OtlpGrpcOptions {
   maxInFlightBytes?: number;
   /** The budget itself, to share one with the HTTP receiver (instead of maxInFlightBytes). Default: a new one. */
   memoryBudget?: MemoryBudget;
-  /** Signals served. Default: traces. */
+  /** Signals served. Default: otlpSignals (signals/index.ts). */
   signals?: readonly SignalDescriptor[];
   /** What decoding one request may build (decode/decode-limits.ts); limits left out keep their defaults. Default: DEFAULT_DECODE_LIMITS. */
   decodeLimits?: Partial<DecodeLimits>;
@@ -102,7 +102,8 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
     decodeLimits: decodeLimitsOf(options.decodeLimits, 'otlp-grpc'),
   };
   const logger = options.logger.child({ receiver: 'otlp-grpc' });
-  const admission = new GrpcAdmission({ keys: context.keys, memoryBudget: context.memoryBudget, maxRequestBytes, requestTimeoutMs, logger });
+  const signals = options.signals ?? otlpSignals;
+  const admission = new GrpcAdmission({ keys: context.keys, signals, memoryBudget: context.memoryBudget, maxRequestBytes, requestTimeoutMs, logger });
   const server = new Server({
     interceptors: [admission.interceptor],
     'grpc.max_receive_message_length': maxRequestBytes,
@@ -115,7 +116,7 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
     'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS,
   });
 
-  for (const signal of options.signals ?? [tracesSignal]) {
+  for (const signal of signals) {
     server.addService(serviceDefinition(signal), {
       Export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
         const admitted = admission.admittedCall(call.metadata);

@@ -8,6 +8,7 @@ import type { KeyResolver } from '../auth/key-resolver.ts';
 import { decodeLimitsOf } from '../decode/decode-limits.ts';
 import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
+import { otlpSignals } from '../signals/index.ts';
 import type { Sink } from '../sink/sink.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.ts';
 import { classifyError, encodeRpcStatus, httpStatusOf, ReceiverError, retryAfterHeaderOf } from './errors.ts';
@@ -18,7 +19,6 @@ import { memoryBudgetOf } from './memory-budget.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { parseContentEncoding, readBody } from './read-body.ts';
 import type { SignalDescriptor } from './signal.ts';
-import { tracesSignal } from './traces-signal.ts';
 
 export interface OtlpHttpOptions {
   sink: Sink;
@@ -33,7 +33,7 @@ export interface OtlpHttpOptions {
   memoryBudget?: MemoryBudget;
   /** Origins allowed to send from browsers; '*' allows any. Default: none (no CORS headers). */
   corsOrigins?: readonly string[];
-  /** Signals served. Default: traces. */
+  /** Signals served. Default: otlpSignals (signals/index.ts). */
   signals?: readonly SignalDescriptor[];
   /** What decoding one request may build (decode/decode-limits.ts); limits left out keep their defaults. Default: DEFAULT_DECODE_LIMITS. */
   decodeLimits?: Partial<DecodeLimits>;
@@ -253,7 +253,7 @@ function validateOptions(options: OtlpHttpOptions): Settings {
       throw new TypeError(`otlp-http: "${String(origin)}" in options.corsOrigins is not an origin (scheme://host[:port]) or '*'`);
     }
   }
-  const signals = options.signals ?? [tracesSignal];
+  const signals = options.signals ?? otlpSignals;
   if (signals.length === 0) throw new TypeError('otlp-http: options.signals must not be empty');
   return { sink: options.sink, keys: options.keys, inFlight: options.inFlight ?? new InFlight(), maxRequestBytes, memoryBudget, corsOrigins, signals };
 }

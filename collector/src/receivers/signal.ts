@@ -2,10 +2,11 @@ import type { DecodeLimits } from '../decode/decode-limits.ts';
 import type { DecodedRows } from '../decode/decoded-rows.ts';
 import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import type { RequestScan } from '../decode/request-scan.ts';
-import type { RowBatch } from '../sink/sink.ts';
+import type { RowBatch, SignalRows } from '../sink/sink.ts';
+import type { Authenticate } from './authenticate.ts';
 
 export type Signal = RowBatch['signal'];
-export type RowOf<S extends Signal> = Extract<RowBatch, { signal: S }>['rows'][number];
+export type RowOf<S extends Signal> = SignalRows[S];
 
 /**
  * Everything that differs between OTLP signals, so that one export path,
@@ -17,6 +18,13 @@ export interface SignalDescriptor<S extends Signal = Signal> {
   httpPath: string;
   /** Fully qualified gRPC service, e.g. opentelemetry.proto.collector.trace.v1.TraceService. */
   grpcService: string;
+  /**
+   * How its requests authenticate, checked before the body is read (on gRPC,
+   * on the call's headers). Every OTLP signal takes an API key with the
+   * `ingest` scope (authenticateIngest); browser events will take a site ID
+   * and an allowed origin instead.
+   */
+  authenticate: Authenticate;
   /**
    * The counting pass before decoding (decode/request-scan.ts over the
    * signal's wire schema): what decoding will build, and the memory it will

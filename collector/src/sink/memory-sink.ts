@@ -1,4 +1,4 @@
-import type { RowBatch, Sink, WriteResult } from './sink.ts';
+import type { RowBatch, Sink, SignalRows, WriteResult } from './sink.ts';
 
 /**
  * Keeps every batch in memory, in write order. For tests: what a receiver
@@ -18,8 +18,11 @@ export class MemorySink implements Sink {
     return this.#result(batch);
   }
 
-  /** Every row written, across batches, in order. */
-  rows(): RowBatch['rows'] {
-    return this.batches.flatMap((batch) => batch.rows);
+  /** Every row of one signal written (by default spans), across batches, in order. */
+  rows<S extends keyof SignalRows = 'traces'>(signal: S = 'traces' as S): SignalRows[S][] {
+    const rows: SignalRows[S][] = [];
+    // The batch's signal names its rows' type; TypeScript cannot follow that through the union.
+    for (const batch of this.batches) if (batch.signal === signal) rows.push(...(batch.rows as SignalRows[S][]));
+    return rows;
   }
 }

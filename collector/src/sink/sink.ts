@@ -1,7 +1,14 @@
-import type { SpanRow } from '../rows/span-row.ts';
+import type { LogRow } from '../signals/logs/log-row.ts';
+import type { SpanRow } from '../signals/traces/span-row.ts';
+
+/** Each signal's row type, by signal name. */
+export interface SignalRows {
+  traces: SpanRow;
+  logs: LogRow;
+}
 
 /** A batch of rows of one signal, all of one site. */
-export type RowBatch = { signal: 'traces'; siteId: string; rows: SpanRow[] };
+export type RowBatch = { [S in keyof SignalRows]: { signal: S; siteId: string; rows: SignalRows[S][] } }[keyof SignalRows];
 
 /**
  * What a sink did with a batch. Rows it refused (outside retention, say) are

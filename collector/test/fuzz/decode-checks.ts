@@ -1,7 +1,7 @@
 // What must hold of every decode, whatever the input: it returns rows or throws
 // a documented client error; every row is storable; the decoded rows are at
 // most a constant times the body (no small body makes a huge allocation).
-import { classifyError, decodeTraceRequest } from '@justanalytics/collector';
+import { classifyError, decodeSpanRows } from '@justanalytics/collector';
 import type { DecodedRows, OtlpEncoding, SpanRow } from '@justanalytics/collector';
 
 const INT64_LIMIT = 2n ** 63n;
@@ -30,7 +30,7 @@ export type DecodeOutcome = { decoded: DecodedRows<SpanRow> } | { error: Error }
 export function decodeChecked(body: Buffer, encoding: OtlpEncoding, siteId = '1'): DecodeOutcome {
   let decoded: DecodedRows<SpanRow>;
   try {
-    decoded = decodeTraceRequest(body, encoding, siteId);
+    decoded = decodeSpanRows(body, encoding, siteId);
   } catch (error) {
     if (!isDocumentedClientError(error)) {
       throw new Error(`decoding threw an undocumented error: ${describe(error)}`, { cause: error });

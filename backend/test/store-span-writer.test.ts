@@ -1,19 +1,18 @@
-// PostgresSink on a real database: group commit of concurrent writes, exact
-// round trip of every column, resource and scope stored once per site and day,
-// trace summaries across batches and midnight,
-// the time window, backpressure, isolation of a bad batch, the database going
-// away and coming back, and draining on close.
+// The traces signal's writer (SpanWriter) through the PostgresSink on a real
+// database: what it writes for spans. Exact round trip of every column,
+// resource and scope stored once per site and day, trace summaries across
+// batches and midnight, the time window, a bad batch failing alone with its
+// summaries, and partitions dropped under it. The sink's own mechanics
+// (queue, backpressure, retries, timeout, close) are in store-group-commit.test.ts.
 import { SinkOverloadedError, SinkUnavailableError, type KeyValueJson, type SpanRow } from '@justanalytics/collector';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
-import { openDatabase } from '../src/db/connect.ts';
 import { dropPartitionsBefore } from '../src/db/partitions.ts';
 import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
 import { makeSpanRow, nanosAt, randomTraceId } from './helpers/span-rows.ts';
-import { proxyInFrontOf } from './helpers/tcp-proxy.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 
-const { handle, url } = await createTestDatabase(t);
+const { handle } = await createTestDatabase(t);
 const { db, pool } = handle;
 const logger = testLogger();
 
@@ -115,16 +114,6 @@ t.test('concurrent writes from many callers are merged into few transactions and
   const expected = new Set(writes.flat().map((row) => row.spanId.toString('hex')));
   t.same(new Set(stored.map((row) => row.span_id.toString('hex'))), expected);
   t.equal(sink.pendingRows, 0);
-});
-
-t.test('a flush takes at most maxBatchRows rows', async (t) => {
-  const siteId = newSiteId();
-  const sink = newSink(t, { maxBatchRows: 10 });
-  await Promise.all(Array.from({ length: 5 }, () => sink.write({ signal: 'traces', siteId, rows: [1, 2, 3, 4].map(() => makeSpanRow({ siteId })) })));
-  const stored = await storedSpans(siteId);
-  t.equal(stored.length, 20);
-  // Queued together: 4+4 rows, 4+4 rows, then 4 rows.
-  t.equal(new Set(stored.map((row) => row.tx)).size, 3);
 });
 
 t.test('every column survives the round trip exactly', async (t) => {
@@ -399,53 +388,18 @@ t.test('spans outside the kept days are rejected through the result while the re
     makeSpanRow({ siteId, startTimeUnixNano: 0n, endTimeUnixNano: 1n }),
     good[1]!,
     makeSpanRow({ siteId, startTimeUnixNano: nanosAt('2100-01-01T00:00:00Z'), endTimeUnixNano: nanosAt('2100-01-01T00:00:01Z') }),
-    makeSpanRow({ siteId, endTimeUnixNano: 2n ** 63n }),
     good[2]!,
   ];
   const result = await sink.write({ signal: 'traces', siteId, rows });
-  t.equal(result.rejected, 3);
+  t.equal(result.rejected, 2);
   t.match(result.message, /2 spans started outside the stored days/);
-  t.match(result.message, /1 span had out-of-range times or numbers/);
   const stored = await storedSpans(siteId);
   t.same(new Set(stored.map((row) => row.span_id.toString('hex'))), new Set(good.map((row) => row.spanId.toString('hex'))));
 
   const onlyBad = await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId, startTimeUnixNano: 1n, endTimeUnixNano: 2n })] });
   t.equal(onlyBad.rejected, 1);
+  t.match(onlyBad.message, /^rejected 1 span started outside the stored days/);
   t.equal((await storedSpans(siteId)).length, 3);
-});
-
-t.test('over maxQueuedRows, writes are refused with SinkOverloadedError until the queue drains', async (t) => {
-  const siteId = newSiteId();
-  const sink = newSink(t, { maxQueuedRows: 10, overloadedRetryAfterSeconds: 3 });
-  const five = () => Array.from({ length: 5 }, () => makeSpanRow({ siteId }));
-  const outcomes = await Promise.allSettled([1, 2, 3, 4].map(() => sink.write({ signal: 'traces', siteId, rows: five() })));
-  t.same(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected']);
-  const refused = outcomes[2];
-  t.ok(refused?.status === 'rejected' && refused.reason instanceof SinkOverloadedError);
-  t.equal(refused?.status === 'rejected' && (refused.reason as SinkOverloadedError).retryAfterSeconds, 3);
-  t.equal((await storedSpans(siteId)).length, 10);
-  t.same(await sink.write({ signal: 'traces', siteId, rows: five() }), { rejected: 0, message: '' }, 'accepted again once drained');
-  // One write larger than the bound is still taken when nothing else waits.
-  t.same(await sink.write({ signal: 'traces', siteId, rows: [...five(), ...five(), ...five()] }), { rejected: 0, message: '' });
-  t.equal((await storedSpans(siteId)).length, 30);
-});
-
-t.test('a flush stuck behind a lock times out as unavailable, and the next one lands', async (t) => {
-  const siteId = newSiteId();
-  const sink = newSink(t, { flushTimeoutMs: 300, unavailableRetryAfterSeconds: 4 });
-  await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }); // the day's partition is known now
-  const blocker = await pool.connect();
-  t.teardown(() => blocker.release());
-  await blocker.query('BEGIN; LOCK TABLE spans IN ACCESS EXCLUSIVE MODE');
-  const stuck = await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }).then(
-    () => null,
-    (error: unknown) => error,
-  );
-  t.ok(stuck instanceof SinkUnavailableError, 'a retryable error, not a request that never answers');
-  t.equal((stuck as SinkUnavailableError).retryAfterSeconds, 4);
-  await blocker.query('ROLLBACK');
-  t.same(await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }), { rejected: 0, message: '' });
-  t.equal((await storedSpans(siteId)).length, 2);
 });
 
 t.test("a batch the database refuses fails alone; other clients' rows in the same flush land", async (t) => {
@@ -499,77 +453,4 @@ t.test('partitions of all tables dropped under the sink are made again, resource
   const [stored, ...more] = await storedSpans(siteId);
   t.equal(more.length, 0, 'only the new span');
   t.same(stored?.resource, resource, 'its resource_scopes row was written again, not skipped as known');
-});
-
-t.test('with the database unreachable writes fail as unavailable, and succeed again when it is back', async (t) => {
-  const siteId = newSiteId();
-  const { proxy, url: viaProxy } = await proxyInFrontOf(t, url);
-  const flaky = await openDatabase({ databaseUrl: viaProxy, dataDir: '.', logger, poolSize: 2 });
-  t.teardown(() => flaky.close());
-  const sink = new PostgresSink(flaky.pool, { logger, unavailableRetryAfterSeconds: 7 });
-  t.teardown(() => sink.close());
-
-  await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] });
-  await proxy.stop(); // cuts the pooled connections and refuses new ones
-  const outcomes = await Promise.allSettled([1, 2, 3].map(() => sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] })));
-  for (const outcome of outcomes) {
-    t.ok(outcome.status === 'rejected' && outcome.reason instanceof SinkUnavailableError, 'unavailable');
-    t.equal(outcome.status === 'rejected' && (outcome.reason as SinkUnavailableError).retryAfterSeconds, 7);
-  }
-  t.equal(sink.pendingRows, 0, 'failed rows leave the queue');
-
-  await proxy.start();
-  t.same(await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }), { rejected: 0, message: '' });
-  t.equal((await storedSpans(siteId)).length, 2);
-});
-
-t.test('close() drains everything queued, then refuses writes; safe twice', async (t) => {
-  const siteId = newSiteId();
-  const sink = new PostgresSink(pool, { logger });
-  const pending = Array.from({ length: 20 }, () => sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId }), makeSpanRow({ siteId })] }));
-  await sink.close();
-  t.equal((await storedSpans(siteId)).length, 40, 'all queued rows are committed when close resolves');
-  const results = await Promise.all(pending);
-  t.equal(results.length, 20);
-  await t.rejects(sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }), SinkUnavailableError);
-  await sink.close();
-  await sink.flush();
-});
-
-t.test('flush() waits for the writes under way', async (t) => {
-  const siteId = newSiteId();
-  const sink = newSink(t);
-  await sink.flush(); // idle: resolves at once
-  let committed = false;
-  const write = sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] }).then(() => (committed = true));
-  await sink.flush();
-  t.ok(committed, 'the write was committed before flush resolved');
-  await write;
-});
-
-t.test('flush() does not wait for writes that arrive after it was called', async (t) => {
-  const siteId = newSiteId();
-  const sink = newSink(t);
-  let stop = false;
-  let later = 0;
-  const first = sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] });
-  const flushed = sink.flush();
-  // Keep the sink busy with a stream of new writes until told to stop.
-  const stream = (async () => {
-    while (!stop && later < 1000) {
-      await sink.write({ signal: 'traces', siteId, rows: [makeSpanRow({ siteId })] });
-      later++;
-    }
-  })();
-  await flushed;
-  stop = true;
-  t.ok(later < 1000, 'flush resolved while new writes kept coming');
-  await first;
-  await stream;
-});
-
-t.test('invalid options and site IDs are refused', async (t) => {
-  t.throws(() => new PostgresSink(pool, { logger, maxQueuedRows: 0 }), RangeError);
-  const sink = newSink(t);
-  await t.rejects(sink.write({ signal: 'traces', siteId: 'abc', rows: [makeSpanRow()] }), /invalid site ID/);
 });

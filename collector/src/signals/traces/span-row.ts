@@ -1,4 +1,4 @@
-import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from './otlp-json.ts';
+import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../../model/otlp-json.ts';
 
 /**
  * One span as the collector hands it to a sink: the only span type in the

@@ -3,7 +3,7 @@
 // errors into unavailable / retry / missing partition / data.
 import t from 'tap';
 import { sanitizeString } from '@justanalytics/collector';
-import { copyBytea, copyJson, copyNullableText, copyText, nanosToTimestamp } from '../src/store/copy-text.ts';
+import { copyBytea, copyJson, copyNullableText, copyText, nanosToTimestamp } from '../src/db/copy-text.ts';
 import { classifyDatabaseError } from '../src/store/database-errors.ts';
 
 t.test('COPY text escapes what would end a value or a row', async (t) => {

@@ -1,26 +1,28 @@
 import { ExportTraceServiceRequest } from '@justanalytics/proto';
 import type { IExportTraceServiceRequest } from '@justanalytics/proto';
-import type { SpanRow } from '../rows/span-row.ts';
-import { DEFAULT_DECODE_LIMITS } from './decode-limits.ts';
-import type { DecodeLimits } from './decode-limits.ts';
-import type { DecodedRows } from './decoded-rows.ts';
-import { hexToIdBytes } from './id-bytes.ts';
-import { MalformedRequestError } from './malformed-request-error.ts';
-import type { OtlpEncoding } from './otlp-encoding.ts';
-import { objectsIn, parseOtlpJson } from './parse-otlp-json.ts';
-import { scanRequest } from './request-scan.ts';
-import type { RequestScan } from './request-scan.ts';
+import type { SpanRow } from './span-row.ts';
+import { DEFAULT_DECODE_LIMITS } from '../../decode/decode-limits.ts';
+import type { DecodeLimits } from '../../decode/decode-limits.ts';
+import type { DecodedRows } from '../../decode/decoded-rows.ts';
+import { hexFieldToBytes } from '../../decode/id-bytes.ts';
+import { MalformedRequestError } from '../../decode/malformed-request-error.ts';
+import type { OtlpEncoding } from '../../decode/otlp-encoding.ts';
+import { objectsIn, parseOtlpJson } from '../../decode/parse-otlp-json.ts';
+import { scanRequest } from '../../decode/request-scan.ts';
+import type { RequestScan } from '../../decode/request-scan.ts';
 import { traceRequestToRows } from './trace-request-to-rows.ts';
 import { TRACE_WIRE_SCHEMA } from './trace-wire-schema.ts';
 
 /**
- * Decodes an ExportTraceServiceRequest body into span rows of one site:
+ * Decodes an ExportTraceServiceRequest body, protobuf or OTLP/JSON, into span
+ * rows of one site (unlike @justanalytics/proto's decodeTraceRequest, which
+ * only turns protobuf bytes into the message):
  * scanTraceRequest, then decodeScannedTraceRequest. Throws
  * MalformedRequestError when the body as a whole cannot be decoded or is
  * over limits.maxRequestElements; spans that decode but cannot be stored are
  * counted in `rejected`.
  */
-export function decodeTraceRequest(body: Buffer, encoding: OtlpEncoding, siteId: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedRows<SpanRow> {
+export function decodeSpanRows(body: Buffer, encoding: OtlpEncoding, siteId: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedRows<SpanRow> {
   scanTraceRequest(body, encoding, limits);
   return decodeScannedTraceRequest(body, encoding, siteId, limits);
 }
@@ -66,32 +68,21 @@ export function decodeTraceJson(body: Buffer): IExportTraceServiceRequest {
 
 // OTLP/JSON spells trace and span IDs in hex where proto3 JSON uses base64.
 // Anything unexpected in the structure is left for fromObject to refuse.
-// An ID that is not a string at all (an array, {"length": 16}) would pass
-// fromObject as is, and become that many zero bytes: it is made invalid too.
 function hexIdsToBytes(request: Record<string, unknown>): void {
   for (const resourceSpans of objectsIn(request, 'resourceSpans')) {
     for (const scopeSpans of objectsIn(resourceSpans, 'scopeSpans')) {
       for (const span of objectsIn(scopeSpans, 'spans')) {
-        hexToBytes(span, 'traceId');
-        hexToBytes(span, 'spanId');
-        hexToBytes(span, 'parentSpanId');
+        hexFieldToBytes(span, 'traceId');
+        hexFieldToBytes(span, 'spanId');
+        hexFieldToBytes(span, 'parentSpanId');
         for (const link of objectsIn(span, 'links')) {
-          hexToBytes(link, 'traceId');
-          hexToBytes(link, 'spanId');
+          hexFieldToBytes(link, 'traceId');
+          hexFieldToBytes(link, 'spanId');
         }
       }
     }
   }
 }
-
-function hexToBytes(obj: Record<string, unknown>, field: string): void {
-  const value = obj[field];
-  if (typeof value === 'string') obj[field] = hexToIdBytes(value);
-  else if (value !== undefined && value !== null) obj[field] = INVALID_ID;
-}
-
-/** One byte: a length no ID has, so the span or link carrying it is refused on its own. */
-const INVALID_ID = Buffer.alloc(1);
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

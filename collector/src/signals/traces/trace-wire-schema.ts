@@ -1,6 +1,6 @@
-import { COMMON_MESSAGE_SHAPES } from './otlp-common-shapes.ts';
-import { compileWireSchema } from './wire-schema.ts';
-import type { SchemaShape, WireSchema } from './wire-schema.ts';
+import { COMMON_MESSAGE_SHAPES } from '../../decode/otlp-common-shapes.ts';
+import { compileWireSchema } from '../../decode/wire-schema.ts';
+import type { SchemaShape, WireSchema } from '../../decode/wire-schema.ts';
 
 // ExportTraceServiceRequest for the request scanners. Field numbers from
 // proto/opentelemetry/proto/{collector/trace,trace}/v1/*.proto.

@@ -1,16 +1,18 @@
 import { int64ToBigInt, int64ToString } from '@justanalytics/proto';
-import type { IExportTraceServiceRequest, IInstrumentationScope, IKeyValue, IResource, IResourceSpans, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
-import type { ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../rows/otlp-json.ts';
-import type { SpanRow } from '../rows/span-row.ts';
-import { addDropped, AttributeConverter } from './any-value.ts';
-import { DEFAULT_DECODE_LIMITS } from './decode-limits.ts';
-import type { DecodeLimits } from './decode-limits.ts';
-import type { DecodedRows } from './decoded-rows.ts';
-import { bytesToHex, copyBytes } from './id-bytes.ts';
-import { httpRouteOf, httpStatusCodeOf, serviceNameOf } from './promoted-attributes.ts';
-import { Rejections } from './rejections.ts';
+import type { IExportTraceServiceRequest, IResourceSpans, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
+import type { ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../../model/otlp-json.ts';
+import type { SpanRow } from './span-row.ts';
+import { addDropped, AttributeConverter } from '../../decode/any-value.ts';
+import { DEFAULT_DECODE_LIMITS } from '../../decode/decode-limits.ts';
+import type { DecodeLimits } from '../../decode/decode-limits.ts';
+import type { DecodedRows } from '../../decode/decoded-rows.ts';
+import { copyBytes } from '../../decode/id-bytes.ts';
+import { bytesToHex } from '../../model/ids.ts';
+import { httpRouteOf, httpStatusCodeOf, serviceNameOf } from '../../decode/promoted-attributes.ts';
+import { Rejections } from '../../decode/rejections.ts';
+import { attributesToJson, resourceToJson, scopeToJson } from '../../decode/resource-scope.ts';
 import { enumProblem, idProblem, isRootParent, timeProblem } from './span-checks.ts';
-import { sanitizeString } from './sanitize-string.ts';
+import { sanitizeString } from '../../decode/sanitize-string.ts';
 
 /**
  * Turns a decoded ExportTraceServiceRequest (from protobuf or OTLP/JSON alike)
@@ -144,27 +146,6 @@ function itemsToJson<Item, Json>(list: readonly Item[], max: number, toJson: (it
     items[i] = json;
   }
   return { items, dropped: list.length - kept };
-}
-
-/** Attributes with their dropped count, as resources, scopes, events and links all carry them. */
-type AttributesJson = Pick<ResourceJson, 'attributes' | 'droppedAttributesCount'>;
-
-function attributesToJson(item: { attributes: readonly IKeyValue[]; droppedAttributesCount: number }, converter: AttributeConverter): AttributesJson | null {
-  const limited = converter.attributes(item.attributes);
-  if (limited === null) return null;
-  return { attributes: limited.attributes, droppedAttributesCount: addDropped(item.droppedAttributesCount, limited.dropped) };
-}
-
-function resourceToJson(resource: IResource | null, converter: AttributeConverter): ResourceJson | null {
-  if (resource === null) return { attributes: [], droppedAttributesCount: 0 };
-  return attributesToJson(resource, converter);
-}
-
-function scopeToJson(scope: IInstrumentationScope | null, converter: AttributeConverter): ScopeJson | null {
-  if (scope === null) return { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-  const attributes = attributesToJson(scope, converter);
-  if (attributes === null) return null;
-  return { name: sanitizeString(scope.name), version: sanitizeString(scope.version), ...attributes };
 }
 
 function eventToJson(event: ISpanEvent, converter: AttributeConverter): SpanEventJson | null {

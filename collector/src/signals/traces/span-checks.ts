@@ -1,5 +1,5 @@
 import type { ISpan } from '@justanalytics/proto';
-import { isAllZero } from './id-bytes.ts';
+import { isAllZero } from '../../decode/id-bytes.ts';
 
 // Reasons as partial_success names them: what was wrong and what is required.
 export const INVALID_TRACE_ID = 'invalid trace_id (16 bytes, not all zero, required)';

@@ -1,0 +1,21 @@
+// Retention in the configuration: JUSTANALYTICS_RETENTION_DAYS is every
+// signal's default, JUSTANALYTICS_<SIGNAL>_RETENTION_DAYS sets one apart, and
+// the store's queue bound has the store's default.
+import t from 'tap';
+import { ConfigError, readConfig } from '../src/config.ts';
+import { STORE_DEFAULTS } from '../src/store/postgres-sink.ts';
+
+t.test('defaults', async (t) => {
+  const config = readConfig({}, {});
+  t.equal(config.retentionDays, 30);
+  t.same(config.signalRetentionDays, {});
+  t.equal(config.maxQueuedRows, STORE_DEFAULTS.maxQueuedRows);
+});
+
+t.test('a signal of its own', async (t) => {
+  const config = readConfig({}, { JUSTANALYTICS_RETENTION_DAYS: '90', JUSTANALYTICS_TRACES_RETENTION_DAYS: '7' });
+  t.equal(config.retentionDays, 90);
+  t.same(config.signalRetentionDays, { traces: 7 });
+  t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: '0' }), ConfigError);
+  t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: 'week' }), /JUSTANALYTICS_TRACES_RETENTION_DAYS/);
+});
