@@ -6,7 +6,7 @@ import t from 'tap';
 import { insertLogRows, logRow, recordsOf } from './helpers/log-rows.ts';
 import { nanos, newSpanId, newTraceId, SECOND } from './helpers/query-fixtures.ts';
 import { setUpApiTest } from './helpers/query-test-setup.ts';
-import type { LogsDataJson } from '../src/query/logs.ts';
+import type { LogsDataJson } from '../src/query/logs/logs.ts';
 
 const { db, siteA, keyB, get } = await setUpApiTest(t);
 

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { fuzzParameters } from '../../collector/test/fuzz/fuzz-settings.ts';
-import { encodeTraceCursor } from '../src/query/trace-cursor.ts';
+import { encodeTraceCursor } from '../src/query/traces/trace-cursor.ts';
 import { awkwardTrace } from './helpers/query-fixtures.ts';
 import { setUpApiTest } from './helpers/query-test-setup.ts';
 

@@ -1,4 +1,4 @@
-// Covers query/logs.ts and query/log-search.ts against a real database (the
+// Covers query/logs/logs.ts and query/logs/log-search.ts against a real database (the
 // machine's with TEST_DATABASE_URL, else the embedded --no-locale one): the
 // OTLP/JSON LogsData answer (exact int64 bodies, resource and scope
 // grouping), every filter, severity with its text fallback, q's words,
@@ -6,9 +6,9 @@
 // logs of one trace.
 import t from 'tap';
 import type { LogRow } from '@justanalytics/collector';
-import { parseLogQuery, containsPattern, MAX_SEARCH_TERMS, TooManySearchTermsError } from '../src/query/log-search.ts';
-import { getTraceLogs, searchLogs, type LogSearch } from '../src/query/logs.ts';
-import { InvalidCursorError } from '../src/query/trace-cursor.ts';
+import { parseLogQuery, containsPattern, MAX_SEARCH_TERMS, TooManySearchTermsError } from '../src/query/logs/log-search.ts';
+import { getTraceLogs, searchLogs, type LogSearch } from '../src/query/logs/logs.ts';
+import { InvalidCursorError } from '../src/query/traces/trace-cursor.ts';
 import { createSite } from '../src/store/sites.ts';
 import { insertLogRows, logRecordJson, logRow, recordsOf } from './helpers/log-rows.ts';
 import { MINUTE, nanos, newSpanId, newTraceId, SECOND } from './helpers/query-fixtures.ts';

@@ -1,7 +1,7 @@
 // Covers listServices and listOperations over a real database: counts and
 // error counts in a time range, operations per kind, and site isolation.
 import t from 'tap';
-import { listOperations, listServices } from '../src/query/services.ts';
+import { listOperations, listServices } from '../src/query/traces/services.ts';
 import { MINUTE, MS, nanos, SECOND, spanRow } from './helpers/query-fixtures.ts';
 import { setUpQueryTest } from './helpers/query-test-setup.ts';
 

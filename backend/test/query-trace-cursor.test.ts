@@ -2,7 +2,7 @@
 // when forged) and the candidate values of attribute filters.
 import t from 'tap';
 import { attributeCandidates } from '../src/query/attribute-match.ts';
-import { decodeTraceCursor, encodeTraceCursor, InvalidCursorError, microsToIso } from '../src/query/trace-cursor.ts';
+import { decodeTraceCursor, encodeTraceCursor, InvalidCursorError, microsToIso } from '../src/query/traces/trace-cursor.ts';
 
 t.test('a cursor round-trips and is opaque base64url', async (t) => {
   const cursor = { startMicros: 1_795_456_800_123_456n, traceId: Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex') };

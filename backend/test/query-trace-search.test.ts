@@ -6,9 +6,9 @@
 // span and error counts that match the trace view when an export was stored twice.
 import type { SpanRow } from '@justanalytics/collector';
 import t from 'tap';
-import { InvalidCursorError } from '../src/query/trace-cursor.ts';
-import { searchTraces, type TraceSearch } from '../src/query/trace-search.ts';
-import { getTrace } from '../src/query/traces.ts';
+import { InvalidCursorError } from '../src/query/traces/trace-cursor.ts';
+import { searchTraces, type TraceSearch } from '../src/query/traces/trace-search.ts';
+import { getTrace } from '../src/query/traces/traces.ts';
 import { createSite } from '../src/store/sites.ts';
 import { MINUTE, MS, nanos, newSpanId, newTraceId, SECOND, spanRow } from './helpers/query-fixtures.ts';
 import { setUpQueryTest } from './helpers/query-test-setup.ts';

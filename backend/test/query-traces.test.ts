@@ -4,7 +4,7 @@
 // byte), de-duplicated, across midnight, only for their site, and cut to the
 // earliest `limit` spans with the distinct total counted.
 import t from 'tap';
-import { getTrace } from '../src/query/traces.ts';
+import { getTrace } from '../src/query/traces/traces.ts';
 import { awkwardTrace, nanos, newSpanId, newTraceId, SECOND, spanJson, spanRow } from './helpers/query-fixtures.ts';
 import { setUpQueryTest } from './helpers/query-test-setup.ts';
 

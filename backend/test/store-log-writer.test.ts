@@ -9,7 +9,7 @@ import type { KeyValueJson, LogRow } from '@justanalytics/collector';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
-import { logSearchText, maxSearchTextChars } from '../src/store/log-writer.ts';
+import { logSearchText, maxSearchTextChars } from '../src/store/logs/log-writer.ts';
 import { makeSpanRow, nanosAt } from './helpers/span-rows.ts';
 import { createTestDatabase, testLogger } from './helpers/test-database.ts';
 

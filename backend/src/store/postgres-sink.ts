@@ -8,9 +8,9 @@ import { ensurePartitionDays, type PartitionedTable } from '../db/partitions.ts'
 import { classifyDatabaseError } from './database-errors.ts';
 import { isRowId } from './ids.ts';
 import type { AfterCommit, AnyBatch, SignalWriter, SignalWriters, SiteRows } from './signal-writer.ts';
-import { LogWriter } from './log-writer.ts';
+import { LogWriter } from './logs/log-writer.ts';
 import { ResourceScopeWriter } from './resource-scopes.ts';
-import { SpanWriter } from './span-writer.ts';
+import { SpanWriter } from './traces/span-writer.ts';
 
 /** The defaults of PostgresSinkOptions that configuration shares, kept here once. */
 export const STORE_DEFAULTS = {

@@ -5,7 +5,7 @@ import { unnestInsert, unnestParams } from '../db/tables/columns.ts';
 import { resourceScopeColumns } from '../db/tables/resource-scopes.ts';
 import type { PartitionedTable } from '../db/partitions.ts';
 import type { AfterCommit, SiteRows } from './signal-writer.ts';
-import type { ParameterisedQuery } from './trace-summaries.ts';
+import type { ParameterisedQuery } from './traces/trace-summaries.ts';
 
 /** What a row of any signal that carries OTLP's resource and scope (spans, logs) has of them. */
 export type ResourceScopeFields = Pick<SpanRow, 'resource' | 'resourceSchemaUrl' | 'scope' | 'scopeSchemaUrl'>;

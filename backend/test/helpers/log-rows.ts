@@ -6,9 +6,9 @@ import type { Database } from '../../src/db/database.ts';
 import { dayOfNanos, dayStart } from '../../src/db/days.ts';
 import { nanosToTimestamp, storableJson } from '../../src/db/copy-text.ts';
 import { ensurePartitionDays } from '../../src/db/partitions.ts';
-import { logSearchText } from '../../src/store/log-writer.ts';
+import { logSearchText } from '../../src/store/logs/log-writer.ts';
 import { resourceScopeId } from '../../src/store/resource-scopes.ts';
-import type { LogRecordJson, ResourceLogsJson } from '../../src/query/logs.ts';
+import type { LogRecordJson, ResourceLogsJson } from '../../src/query/logs/logs.ts';
 import { resourceOf } from './query-fixtures.ts';
 
 /** A plain info record of service `checkout`; override what the test is about. */

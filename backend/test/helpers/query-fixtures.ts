@@ -1,7 +1,7 @@
 // Span rows and expected OTLP/JSON for the query and API tests (not a test file itself).
 import { randomBytes } from 'node:crypto';
 import type { AnyValueJson, SpanRow } from '@justanalytics/collector';
-import type { SpanJson } from '../../src/query/traces.ts';
+import type { SpanJson } from '../../src/query/traces/traces.ts';
 
 export const MS = 1_000_000n;
 export const SECOND = 1_000_000_000n;

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { attributeFilters, parseDurationNs, parseTime, timeRangeFrom } from '../../src/api/query-params.ts';
 import { attributeCandidates } from '../../src/query/attribute-match.ts';
-import { decodeTraceCursor, encodeTraceCursor, InvalidCursorError, microsToIso } from '../../src/query/trace-cursor.ts';
+import { decodeTraceCursor, encodeTraceCursor, InvalidCursorError, microsToIso } from '../../src/query/traces/trace-cursor.ts';
 import { fuzzProperty, type FuzzProperty } from '../../../collector/test/fuzz/fuzz-settings.ts';
 
 const INT64_MAX = 2n ** 63n - 1n;

@@ -9,6 +9,6 @@ import { tracesSignal } from './traces/traces-signal.ts';
  */
 export const otlpSignals: readonly SignalDescriptor[] = [
   tracesSignal,
-  // Served by default now that the backend's store has a writer for log rows (store/log-writer.ts).
+  // Served by default now that the backend's store has a writer for log rows (store/logs/log-writer.ts).
   logsSignal,
 ];

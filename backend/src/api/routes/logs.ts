@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { MAX_SEARCH_TERMS, severityLevels, TooManySearchTermsError, type SeverityLevel } from '../../query/log-search.ts';
-import { DEFAULT_LOG_LIMIT, getTraceLogs, MAX_LOG_LIMIT, searchLogs, type LogSearch } from '../../query/logs.ts';
-import { InvalidCursorError } from '../../query/trace-cursor.ts';
+import { MAX_SEARCH_TERMS, severityLevels, TooManySearchTermsError, type SeverityLevel } from '../../query/logs/log-search.ts';
+import { DEFAULT_LOG_LIMIT, getTraceLogs, MAX_LOG_LIMIT, searchLogs, type LogSearch } from '../../query/logs/logs.ts';
+import { InvalidCursorError } from '../../query/traces/trace-cursor.ts';
 import { siteOf } from '../auth.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';

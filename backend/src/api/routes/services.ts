@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { listOperations, listServices } from '../../query/services.ts';
+import { listOperations, listServices } from '../../query/traces/services.ts';
 import type { TimeRange } from '../../query/time-range.ts';
 import { siteOf } from '../auth.ts';
 import { MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { InvalidCursorError } from '../../query/trace-cursor.ts';
-import { DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT, searchTraces, type TraceSearch, type TraceStatusFilter } from '../../query/trace-search.ts';
-import { getTrace } from '../../query/traces.ts';
+import { InvalidCursorError } from '../../query/traces/trace-cursor.ts';
+import { DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT, searchTraces, type TraceSearch, type TraceStatusFilter } from '../../query/traces/trace-search.ts';
+import { getTrace } from '../../query/traces/traces.ts';
 import { siteOf } from '../auth.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';

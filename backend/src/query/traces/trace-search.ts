@@ -1,8 +1,8 @@
 import { sql, type ExpressionBuilder, type Kysely, type SqlBool, type Expression } from 'kysely';
 import type { KeyValueJson } from '@justanalytics/collector/model';
-import type { Database } from '../db/database.ts';
-import { attributeCandidates } from './attribute-match.ts';
-import { addDays, utcDay, type TimeRange } from './time-range.ts';
+import type { Database } from '../../db/database.ts';
+import { attributeCandidates } from '../attribute-match.ts';
+import { addDays, utcDay, type TimeRange } from '../time-range.ts';
 import { decodeTraceCursor, encodeTraceCursor, microsToIso } from './trace-cursor.ts';
 
 export type TraceStatusFilter = 'error' | 'ok' | 'unset';

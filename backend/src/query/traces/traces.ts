@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { bytesToHex, traceIdFromHex } from '@justanalytics/collector/model';
 import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector/model';
-import type { Database } from '../db/database.ts';
-import { groupByResourceScope, resourceScopeGroups } from './resource-scope-groups.ts';
-import { addDays } from './time-range.ts';
+import type { Database } from '../../db/database.ts';
+import { groupByResourceScope, resourceScopeGroups } from '../resource-scope-groups.ts';
+import { addDays } from '../time-range.ts';
 
 // The OTLP/JSON `TracesData` message, as the API returns a whole trace.
 

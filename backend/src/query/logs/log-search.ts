@@ -1,4 +1,4 @@
-import { foldSearchText } from '../db/search-text.ts';
+import { foldSearchText } from '../../db/search-text.ts';
 
 // The text query of a log search, and the severity levels, as plain data the
 // SQL in logs.ts is built from.

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { TimeRange } from './time-range.ts';
+import type { Database } from '../../db/database.ts';
+import type { TimeRange } from '../time-range.ts';
 
 export interface ServiceStats {
   name: string;

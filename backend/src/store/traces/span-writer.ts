@@ -1,11 +1,11 @@
 import type { SpanRow } from '@justanalytics/collector';
 import type pg from 'pg';
-import type { PartitionedTable } from '../db/partitions.ts';
-import { copyLine } from '../db/tables/columns.ts';
-import { copySpansSql, spanColumns, type SpanCopyRow } from '../db/tables/spans.ts';
-import { copyInto } from './copy-into.ts';
-import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from './resource-scopes.ts';
-import type { Admission, AfterCommit, DayWindow, SignalWriter, SiteRows } from './signal-writer.ts';
+import type { PartitionedTable } from '../../db/partitions.ts';
+import { copyLine } from '../../db/tables/columns.ts';
+import { copySpansSql, spanColumns, type SpanCopyRow } from '../../db/tables/spans.ts';
+import { copyInto } from '../copy-into.ts';
+import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from '../resource-scopes.ts';
+import type { Admission, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
 import { admitSpans } from './span-admission.ts';
 import { summariseSpans, upsertTraceSummariesQuery } from './trace-summaries.ts';
 

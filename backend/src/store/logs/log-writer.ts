@@ -1,13 +1,13 @@
 import type { AnyValueJson, KeyValueJson, LogRow } from '@justanalytics/collector';
 import type pg from 'pg';
-import { dayOfNanos, isoDay } from '../db/days.ts';
-import type { PartitionedTable } from '../db/partitions.ts';
-import { foldSearchText } from '../db/search-text.ts';
-import { copyLine } from '../db/tables/columns.ts';
-import { copyLogsSql, logColumns, type LogCopyRow } from '../db/tables/logs.ts';
-import { copyInto } from './copy-into.ts';
-import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from './resource-scopes.ts';
-import type { Admission, AdmittedRow, AfterCommit, DayWindow, SignalWriter, SiteRows } from './signal-writer.ts';
+import { dayOfNanos, isoDay } from '../../db/days.ts';
+import type { PartitionedTable } from '../../db/partitions.ts';
+import { foldSearchText } from '../../db/search-text.ts';
+import { copyLine } from '../../db/tables/columns.ts';
+import { copyLogsSql, logColumns, type LogCopyRow } from '../../db/tables/logs.ts';
+import { copyInto } from '../copy-into.ts';
+import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from '../resource-scopes.ts';
+import type { Admission, AdmittedRow, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
 
 /**
  * The logs signal's writer: per flush one COPY into logs and one insert of

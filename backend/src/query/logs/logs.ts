@@ -1,12 +1,12 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { bytesToHex, traceIdFromHex } from '@justanalytics/collector/model';
 import type { AnyValueJson, KeyValueJson, ResourceJson, ScopeJson } from '@justanalytics/collector/model';
-import type { Database } from '../db/database.ts';
-import { attributeCandidates } from './attribute-match.ts';
+import type { Database } from '../../db/database.ts';
+import { attributeCandidates } from '../attribute-match.ts';
 import { containsPattern, parseLogQuery, severityNumbers, severityTextsAtLeast, type SeverityLevel } from './log-search.ts';
-import { groupByResourceScope, resourceScopeGroups } from './resource-scope-groups.ts';
-import { addDays, utcDay, type TimeRange } from './time-range.ts';
-import { InvalidCursorError, microsToIso } from './trace-cursor.ts';
+import { groupByResourceScope, resourceScopeGroups } from '../resource-scope-groups.ts';
+import { addDays, utcDay, type TimeRange } from '../time-range.ts';
+import { InvalidCursorError, microsToIso } from '../traces/trace-cursor.ts';
 
 // The OTLP/JSON `LogsData` message, as the API returns log records.
 

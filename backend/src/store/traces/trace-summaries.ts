@@ -1,7 +1,7 @@
 import type { SpanRow } from '@justanalytics/collector';
-import { traceSummaryColumns, type TraceSummaryDelta } from '../db/tables/trace-summaries.ts';
-import { unnestInsert, unnestParams } from '../db/tables/columns.ts';
-import type { SiteRows } from './signal-writer.ts';
+import { traceSummaryColumns, type TraceSummaryDelta } from '../../db/tables/trace-summaries.ts';
+import { unnestInsert, unnestParams } from '../../db/tables/columns.ts';
+import type { SiteRows } from '../signal-writer.ts';
 
 export type { TraceSummaryDelta };
 

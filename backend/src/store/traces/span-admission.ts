@@ -1,6 +1,6 @@
 import type { SpanRow } from '@justanalytics/collector';
-import { dayOfNanos, isoDay } from '../db/days.ts';
-import type { Admission, AdmittedRow, DayWindow } from './signal-writer.ts';
+import { dayOfNanos, isoDay } from '../../db/days.ts';
+import type { Admission, AdmittedRow, DayWindow } from '../signal-writer.ts';
 
 /**
  * Splits a batch into the spans that can be stored and the ones that started
