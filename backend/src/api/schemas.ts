@@ -104,34 +104,37 @@ const span = {
   },
 } as const;
 
-const tracesData = {
-  $id: 'TracesData',
-  type: 'object',
-  description: 'OTLP/JSON TracesData: spans grouped by resource and instrumentation scope.',
-  required: ['resourceSpans'],
-  properties: {
-    resourceSpans: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          resource: { $ref: 'Resource#' },
-          schemaUrl: { type: 'string' },
-          scopeSpans: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                scope: { $ref: 'InstrumentationScope#' },
-                schemaUrl: { type: 'string' },
-                spans: { type: 'array', items: { $ref: 'Span#' } },
-              },
+/** OTLP/JSON's grouping of a signal's items: resource → scope → items, as TracesData and LogsData share it. */
+function groupedByResourceAndScope<const Scopes extends string, const Items extends string>(scopes: Scopes, items: Items, itemRef: string) {
+  return {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        resource: { $ref: 'Resource#' },
+        schemaUrl: { type: 'string' },
+        [scopes]: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              scope: { $ref: 'InstrumentationScope#' },
+              schemaUrl: { type: 'string' },
+              [items]: { type: 'array', items: { $ref: itemRef } },
             },
           },
         },
       },
     },
-  },
+  } as const;
+}
+
+const tracesData = {
+  $id: 'TracesData',
+  type: 'object',
+  description: 'OTLP/JSON TracesData: spans grouped by resource and instrumentation scope.',
+  required: ['resourceSpans'],
+  properties: { resourceSpans: groupedByResourceAndScope('scopeSpans', 'spans', 'Span#') },
 } as const;
 
 const logRecord = {
@@ -153,27 +156,7 @@ const logRecord = {
   },
 } as const;
 
-const resourceLogs = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      resource: { $ref: 'Resource#' },
-      schemaUrl: { type: 'string' },
-      scopeLogs: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            scope: { $ref: 'InstrumentationScope#' },
-            schemaUrl: { type: 'string' },
-            logRecords: { type: 'array', items: { $ref: 'LogRecord#' } },
-          },
-        },
-      },
-    },
-  },
-} as const;
+const resourceLogs = groupedByResourceAndScope('scopeLogs', 'logRecords', 'LogRecord#');
 
 const logsData = {
   $id: 'LogsData',

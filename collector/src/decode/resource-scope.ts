@@ -27,3 +27,17 @@ export function scopeToJson(scope: IInstrumentationScope | null, converter: Attr
   if (attributes === null) return null;
   return { name: sanitizeString(scope.name), version: sanitizeString(scope.version), ...attributes };
 }
+
+/**
+ * The columns every row of one resource and scope has in common, whatever its
+ * signal. The resource and scope objects are shared by those rows, not
+ * copied: rows are read-only once decoded.
+ */
+export interface ResourceScopeColumns {
+  siteId: string;
+  serviceName: string;
+  resource: ResourceJson;
+  resourceSchemaUrl: string;
+  scope: ScopeJson;
+  scopeSchemaUrl: string;
+}

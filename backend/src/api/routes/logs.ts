@@ -5,6 +5,7 @@ import { MAX_SEARCH_TERMS, severityLevels, TooManySearchTermsError, type Severit
 import { DEFAULT_LOG_LIMIT, getTraceLogs, MAX_LOG_LIMIT, searchLogs, type LogSearch } from '../../query/logs/logs.ts';
 import { InvalidCursorError } from '../../query/traces/trace-cursor.ts';
 import { siteOf } from '../auth.ts';
+import { cappedResult } from '../capped-result.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';
 import { ATTRIBUTE_PREFIX, attributeFilters, requireRangeAtMost, timeRangeFrom } from '../query-params.ts';
@@ -31,10 +32,8 @@ interface SearchQuery {
   [attribute: `attr.${string}`]: string;
 }
 
-/** LogsData has no field to say records were left out, so the logs of a trace say it in headers, as a trace fetch does. */
-export const TRACE_LOGS_TRUNCATED_HEADER = 'x-logs-truncated';
-export const TRACE_LOGS_TOTAL_HEADER = 'x-logs-total-records';
-export const TRACE_LOGS_RETURNED_HEADER = 'x-logs-returned-records';
+/** The logs of a trace, capped at their limit, say so in headers as a trace fetch does. */
+export const traceLogsCap = cappedResult('logs', 'records');
 
 const traceIdParameter = textParameter({ maxLength: 32, pattern: '^[0-9a-fA-F]{32}$', description: '32 hex digits' });
 
@@ -104,8 +103,7 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { db,
         summary: "A trace's log records as OTLP/JSON LogsData, oldest first",
         description:
           `The log records that name the trace, the earliest ${limits.maxTraceLogs} at most (limit), grouped by resource ` +
-          `and scope; empty when there are none. When records were left out, ${TRACE_LOGS_TRUNCATED_HEADER} is true; ` +
-          `${TRACE_LOGS_TOTAL_HEADER} and ${TRACE_LOGS_RETURNED_HEADER} count the records stored and returned.`,
+          `and scope; empty when there are none. ${traceLogsCap.described}`,
         tags: ['logs', 'traces'],
         security: bearerAuth,
         params: { type: 'object', required: ['traceId'], properties: { traceId: traceIdParameter } },
@@ -126,11 +124,7 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { db,
           200: {
             $ref: 'LogsData#',
             description: "the trace's log records, or its earliest",
-            headers: {
-              [TRACE_LOGS_TRUNCATED_HEADER]: { type: 'string', enum: ['true', 'false'], description: 'true when records were left out' },
-              [TRACE_LOGS_TOTAL_HEADER]: { type: 'string', pattern: '^[0-9]+$', description: 'records stored for the trace' },
-              [TRACE_LOGS_RETURNED_HEADER]: { type: 'string', pattern: '^[0-9]+$', description: 'records in this answer' },
-            },
+            headers: traceLogsCap.schema,
           },
           ...errorResponses,
         },
@@ -138,9 +132,7 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { db,
     },
     async (request, reply) => {
       const view = await getTraceLogs(db, siteOf(request), request.params.traceId.toLowerCase(), { limit: request.query.limit });
-      void reply.header(TRACE_LOGS_TRUNCATED_HEADER, String(view.returnedRecordCount < view.recordCount));
-      void reply.header(TRACE_LOGS_TOTAL_HEADER, String(view.recordCount));
-      void reply.header(TRACE_LOGS_RETURNED_HEADER, String(view.returnedRecordCount));
+      traceLogsCap.send(reply, view.recordCount, view.returnedRecordCount);
       return view.logs;
     },
   );

@@ -5,6 +5,7 @@ import { InvalidCursorError } from '../../query/traces/trace-cursor.ts';
 import { DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT, searchTraces, type TraceSearch, type TraceStatusFilter } from '../../query/traces/trace-search.ts';
 import { getTrace } from '../../query/traces/traces.ts';
 import { siteOf } from '../auth.ts';
+import { cappedResult } from '../capped-result.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';
 import { ATTRIBUTE_PREFIX, attributeFilters, requireDuration, requireRangeAtMost, timeRangeFrom } from '../query-params.ts';
@@ -33,13 +34,8 @@ interface SearchQuery {
 
 const duration = textParameter({ maxLength: 64, description: 'Go duration ("250ms", "1.5s", "2m", "1h30m") or integer nanoseconds' });
 
-/**
- * OTLP's TracesData has no field to say that spans were left out, so a trace
- * fetch says it in headers, on every answer.
- */
-export const TRACE_TRUNCATED_HEADER = 'x-trace-truncated';
-export const TRACE_TOTAL_SPANS_HEADER = 'x-trace-total-spans';
-export const TRACE_RETURNED_SPANS_HEADER = 'x-trace-returned-spans';
+/** A trace fetch capped at its limit says so in headers. */
+export const traceSpansCap = cappedResult('trace', 'spans');
 
 export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, { db, limits }) => {
   app.get<{ Params: { traceId: string }; Querystring: { limit: number } }>(
@@ -48,9 +44,7 @@ export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, {
       schema: {
         summary: 'One trace as OTLP/JSON TracesData',
         description:
-          `The trace's spans, each once, the earliest ${limits.maxTraceSpans} at most (limit). When spans were left out, ` +
-          `${TRACE_TRUNCATED_HEADER} is true; ${TRACE_TOTAL_SPANS_HEADER} and ${TRACE_RETURNED_SPANS_HEADER} count the spans ` +
-          'stored and returned.',
+          `The trace's spans, each once, the earliest ${limits.maxTraceSpans} at most (limit). ${traceSpansCap.described}`,
         tags: ['traces'],
         security: bearerAuth,
         params: {
@@ -75,11 +69,7 @@ export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, {
           200: {
             $ref: 'TracesData#',
             description: 'the trace, or its earliest spans',
-            headers: {
-              [TRACE_TRUNCATED_HEADER]: { type: 'string', enum: ['true', 'false'], description: 'true when spans were left out' },
-              [TRACE_TOTAL_SPANS_HEADER]: { type: 'string', pattern: '^[0-9]+$', description: 'distinct spans stored for the trace' },
-              [TRACE_RETURNED_SPANS_HEADER]: { type: 'string', pattern: '^[0-9]+$', description: 'spans in this answer' },
-            },
+            headers: traceSpansCap.schema,
           },
           ...errorResponses,
         },
@@ -89,9 +79,7 @@ export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, {
       const traceId = request.params.traceId.toLowerCase();
       const view = await getTrace(db, siteOf(request), traceId, { limit: request.query.limit });
       if (view === null) throw new NotFoundError(`trace ${traceId} not found`);
-      void reply.header(TRACE_TRUNCATED_HEADER, String(view.returnedSpanCount < view.spanCount));
-      void reply.header(TRACE_TOTAL_SPANS_HEADER, String(view.spanCount));
-      void reply.header(TRACE_RETURNED_SPANS_HEADER, String(view.returnedSpanCount));
+      traceSpansCap.send(reply, view.spanCount, view.returnedSpanCount);
       return view.trace;
     },
   );

@@ -1,6 +1,6 @@
 import { int64ToBigInt } from '@justanalytics/proto';
 import type { IExportLogsServiceRequest, ILogRecord, IResourceLogs } from '@justanalytics/proto';
-import type { KeyValueJson, ResourceJson, ScopeJson } from '../../model/otlp-json.ts';
+import type { KeyValueJson } from '../../model/otlp-json.ts';
 import type { LogException, LogRow } from './log-row.ts';
 import { addDropped, AttributeConverter } from '../../decode/any-value.ts';
 import { DEFAULT_DECODE_LIMITS } from '../../decode/decode-limits.ts';
@@ -10,6 +10,7 @@ import { copyBytes } from '../../decode/id-bytes.ts';
 import { serviceNameOf } from '../../decode/promoted-attributes.ts';
 import { Rejections } from '../../decode/rejections.ts';
 import { resourceToJson, scopeToJson } from '../../decode/resource-scope.ts';
+import type { ResourceScopeColumns } from '../../decode/resource-scope.ts';
 import { sanitizeString } from '../../decode/sanitize-string.ts';
 import { isAbsentId, logIdProblem, logTimeProblem } from './log-checks.ts';
 
@@ -49,7 +50,7 @@ export function logRequestToRows(
         rejections.add(`scope ${converter.problem}`, scopeLogs.logRecords.length);
         continue;
       }
-      const shared: SharedColumns = { siteId, serviceName, resource, resourceSchemaUrl, scope, scopeSchemaUrl: sanitizeString(scopeLogs.schemaUrl) };
+      const shared: ResourceScopeColumns = { siteId, serviceName, resource, resourceSchemaUrl, scope, scopeSchemaUrl: sanitizeString(scopeLogs.schemaUrl) };
 
       for (const record of scopeLogs.logRecords) {
         const timeUnixNano = int64ToBigInt(record.timeUnixNano);
@@ -78,23 +79,10 @@ function recordsIn(resourceLogs: IResourceLogs): number {
   return count;
 }
 
-/**
- * The columns every record of one resource and scope has in common, shared
- * by those rows, not copied: rows are read-only once decoded.
- */
-interface SharedColumns {
-  siteId: string;
-  serviceName: string;
-  resource: ResourceJson;
-  resourceSchemaUrl: string;
-  scope: ScopeJson;
-  scopeSchemaUrl: string;
-}
-
 type RecordTimes = Pick<LogRow, 'timeUnixNano' | 'observedTimeUnixNano' | 'timestampUnixNano'>;
 
 /** The record's row, or the reason it cannot be made (a value past the limits). */
-function recordToRow(record: ILogRecord, shared: SharedColumns, times: RecordTimes, converter: AttributeConverter): LogRow | string {
+function recordToRow(record: ILogRecord, shared: ResourceScopeColumns, times: RecordTimes, converter: AttributeConverter): LogRow | string {
   const limited = converter.attributes(record.attributes);
   if (limited === null) return converter.problem;
   let body: LogRow['body'] = null;

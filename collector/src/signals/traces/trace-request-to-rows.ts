@@ -1,6 +1,6 @@
 import { int64ToBigInt, int64ToString } from '@justanalytics/proto';
 import type { IExportTraceServiceRequest, IResourceSpans, ISpan, ISpanEvent, ISpanLink } from '@justanalytics/proto';
-import type { ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '../../model/otlp-json.ts';
+import type { SpanEventJson, SpanLinkJson } from '../../model/otlp-json.ts';
 import type { SpanRow } from './span-row.ts';
 import { addDropped, AttributeConverter } from '../../decode/any-value.ts';
 import { DEFAULT_DECODE_LIMITS } from '../../decode/decode-limits.ts';
@@ -11,6 +11,7 @@ import { bytesToHex } from '../../model/ids.ts';
 import { httpRouteOf, httpStatusCodeOf, serviceNameOf } from '../../decode/promoted-attributes.ts';
 import { Rejections } from '../../decode/rejections.ts';
 import { attributesToJson, resourceToJson, scopeToJson } from '../../decode/resource-scope.ts';
+import type { ResourceScopeColumns } from '../../decode/resource-scope.ts';
 import { enumProblem, idProblem, isRootParent, timeProblem } from './span-checks.ts';
 import { sanitizeString } from '../../decode/sanitize-string.ts';
 
@@ -42,7 +43,7 @@ export function traceRequestToRows(request: IExportTraceServiceRequest, siteId: 
         rejections.add(`scope ${converter.problem}`, scopeSpans.spans.length);
         continue;
       }
-      const shared: SharedColumns = { siteId, serviceName, resource, resourceSchemaUrl, scope, scopeSchemaUrl: sanitizeString(scopeSpans.schemaUrl) };
+      const shared: ResourceScopeColumns = { siteId, serviceName, resource, resourceSchemaUrl, scope, scopeSchemaUrl: sanitizeString(scopeSpans.schemaUrl) };
 
       for (const span of scopeSpans.spans) {
         const problem = idProblem(span);
@@ -76,24 +77,10 @@ function spansIn(resourceSpans: IResourceSpans): number {
   return count;
 }
 
-/**
- * The columns every span of one resource and scope has in common. The
- * resource and scope objects are shared by those rows, not copied: rows are
- * read-only once decoded.
- */
-interface SharedColumns {
-  siteId: string;
-  serviceName: string;
-  resource: ResourceJson;
-  resourceSchemaUrl: string;
-  scope: ScopeJson;
-  scopeSchemaUrl: string;
-}
-
 /** The span's row, or null when a value in it is past the limits (the reason in converter.problem). */
 function spanToRow(
   span: ISpan,
-  shared: SharedColumns,
+  shared: ResourceScopeColumns,
   startTimeUnixNano: bigint,
   endTimeUnixNano: bigint,
   statusCode: number,
