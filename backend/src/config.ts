@@ -42,6 +42,8 @@ export interface Config {
   apiWorkMem: string;
   /** Most spans one trace fetch returns. */
   apiMaxTraceSpans: number;
+  /** Most log records the logs of one trace return. */
+  apiMaxTraceLogs: number;
   /** Longest time range, in hours, of a search that reads stored spans. */
   apiMaxSpanSearchHours: number;
   logLevel: string;
@@ -96,6 +98,7 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     ),
     apiWorkMem: memorySize(pick(null, 'JUSTANALYTICS_API_WORK_MEM'), API_POOL_DEFAULTS.workMem, 'JUSTANALYTICS_API_WORK_MEM'),
     apiMaxTraceSpans: positiveInt(pick(null, 'JUSTANALYTICS_API_MAX_TRACE_SPANS'), API_LIMIT_DEFAULTS.maxTraceSpans, 'JUSTANALYTICS_API_MAX_TRACE_SPANS'),
+    apiMaxTraceLogs: positiveInt(pick(null, 'JUSTANALYTICS_API_MAX_TRACE_LOGS'), API_LIMIT_DEFAULTS.maxTraceLogs, 'JUSTANALYTICS_API_MAX_TRACE_LOGS'),
     apiMaxSpanSearchHours: positiveInt(
       pick(null, 'JUSTANALYTICS_API_MAX_SPAN_SEARCH_HOURS'),
       API_LIMIT_DEFAULTS.maxSpanSearchHours,

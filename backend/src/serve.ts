@@ -82,7 +82,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const api = await buildApiServer({
       db: database.api.db,
       readinessDb: database.db,
-      limits: { maxTraceSpans: config.apiMaxTraceSpans, maxSpanSearchHours: config.apiMaxSpanSearchHours },
+      limits: { maxTraceSpans: config.apiMaxTraceSpans, maxTraceLogs: config.apiMaxTraceLogs, maxSpanSearchHours: config.apiMaxSpanSearchHours },
       keys,
       logger,
       trustedProxies: config.trustedProxies,

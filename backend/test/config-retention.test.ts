@@ -16,6 +16,7 @@ t.test('a signal of its own', async (t) => {
   const config = readConfig({}, { JUSTANALYTICS_RETENTION_DAYS: '90', JUSTANALYTICS_TRACES_RETENTION_DAYS: '7' });
   t.equal(config.retentionDays, 90);
   t.same(config.signalRetentionDays, { traces: 7 });
+  t.same(readConfig({}, { JUSTANALYTICS_LOGS_RETENTION_DAYS: '3' }).signalRetentionDays, { logs: 3 }, 'logs too');
   t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: '0' }), ConfigError);
   t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: 'week' }), /JUSTANALYTICS_TRACES_RETENTION_DAYS/);
 });
