@@ -1,7 +1,6 @@
 // End to end with the real OpenTelemetry JS exporters: spans sent over OTLP/HTTP
 // JSON, OTLP/HTTP protobuf and OTLP/gRPC (gzip) come back whole, field by field,
 // from GET /api/v1/traces/{traceId}.
-import { Metadata } from '@grpc/grpc-js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type AttributeValue, type Attributes, type HrTime } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -10,6 +9,7 @@ import { OTLPTraceExporter as HttpProtoExporter } from '@opentelemetry/exporter-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import t from 'tap';
+import { otlpGrpcExporterOptions, otlpHttpExporterOptions } from '../../collector/test/helpers/exporter-options.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
 const t0 = BigInt(Math.floor(Date.now() / 1000) - 60);
@@ -23,21 +23,13 @@ interface Transport {
 const transports: Transport[] = [
   {
     name: 'OTLP/HTTP JSON',
-    exporter: (s) => new HttpJsonExporter({ url: `${s.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${s.ingestKey}` } }),
+    exporter: (s) => new HttpJsonExporter(otlpHttpExporterOptions(`${s.otlpHttpUrl}/v1/traces`, s.ingestKey)),
   },
   {
     name: 'OTLP/HTTP protobuf, gzip',
-    exporter: (s) =>
-      new HttpProtoExporter({ url: `${s.otlpHttpUrl}/v1/traces`, headers: { Authorization: `Bearer ${s.ingestKey}` }, compression: 'gzip' as never }),
+    exporter: (s) => new HttpProtoExporter(otlpHttpExporterOptions(`${s.otlpHttpUrl}/v1/traces`, s.ingestKey, { gzip: true })),
   },
-  {
-    name: 'OTLP/gRPC, gzip',
-    exporter: (s) => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${s.ingestKey}`);
-      return new GrpcExporter({ url: s.otlpGrpcUrl, metadata, compression: 'gzip' as never });
-    },
-  },
+  { name: 'OTLP/gRPC, gzip', exporter: (s) => new GrpcExporter(otlpGrpcExporterOptions(s.otlpGrpcUrl, s.ingestKey)) },
 ];
 
 t.test('spans from the real exporters come back intact', async (t) => {

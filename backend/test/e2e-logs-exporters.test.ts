@@ -5,7 +5,6 @@
 // a span. Read back field by field twice: with SQL from the logs table (and
 // its resource_scopes row, and search_text, which no API returns), and through
 // the query API (GET /api/v1/logs, GET /api/v1/traces/{traceId}/logs).
-import { Metadata } from '@grpc/grpc-js';
 import { ROOT_CONTEXT, SeverityNumber, trace, type AnyValue, type HrTime } from '@opentelemetry/api';
 import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as HttpJsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -16,6 +15,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
 import t from 'tap';
 import { foldSearchText } from '../src/db/search-text.ts';
+import { otlpGrpcExporterOptions, otlpHttpExporterOptions } from '../../collector/test/helpers/exporter-options.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
 const t0 = BigInt(Math.floor(Date.now() / 1000) - 60);
@@ -29,21 +29,13 @@ interface Transport {
 const transports: Transport[] = [
   {
     name: 'OTLP/HTTP JSON',
-    exporter: (s) => new HttpJsonExporter({ url: `${s.otlpHttpUrl}/v1/logs`, headers: { Authorization: `Bearer ${s.ingestKey}` } }),
+    exporter: (s) => new HttpJsonExporter(otlpHttpExporterOptions(`${s.otlpHttpUrl}/v1/logs`, s.ingestKey)),
   },
   {
     name: 'OTLP/HTTP protobuf, gzip',
-    exporter: (s) =>
-      new HttpProtoExporter({ url: `${s.otlpHttpUrl}/v1/logs`, headers: { Authorization: `Bearer ${s.ingestKey}` }, compression: 'gzip' as never }),
+    exporter: (s) => new HttpProtoExporter(otlpHttpExporterOptions(`${s.otlpHttpUrl}/v1/logs`, s.ingestKey, { gzip: true })),
   },
-  {
-    name: 'OTLP/gRPC, gzip',
-    exporter: (s) => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${s.ingestKey}`);
-      return new GrpcExporter({ url: s.otlpGrpcUrl, metadata, compression: 'gzip' as never });
-    },
-  },
+  { name: 'OTLP/gRPC, gzip', exporter: (s) => new GrpcExporter(otlpGrpcExporterOptions(s.otlpGrpcUrl, s.ingestKey)) },
 ];
 
 const structuredBody = {

@@ -10,15 +10,14 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as HttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { Metadata } from '@grpc/grpc-js';
 import t from 'tap';
 import { createCollector } from '../src/receivers/collector.ts';
 import type { SpanRow } from '../src/signals/traces/span-row.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
+import { otlpGrpcExporterOptions, otlpHttpExporterOptions } from './helpers/exporter-options.ts';
 import { INGEST_KEY, keys, SITE_ID, silentLogger } from './helpers/fixtures.ts';
 
 const START: HrTime = [1700000000, 123456789];
@@ -28,20 +27,12 @@ const END: HrTime = [1700000001, 987654321];
 type ExporterFactory = (ports: { httpPort: number; grpcPort: number }, key: string) => SpanExporter;
 
 const exporters: [string, ExporterFactory][] = [
-  ['exporter-trace-otlp-http (JSON)', ({ httpPort }, key) => new HttpJsonExporter({ url: `http://127.0.0.1:${httpPort}/v1/traces`, headers: { Authorization: `Bearer ${key}` } })],
+  ['exporter-trace-otlp-http (JSON)', ({ httpPort }, key) => new HttpJsonExporter(otlpHttpExporterOptions(`http://127.0.0.1:${httpPort}/v1/traces`, key))],
   [
     'exporter-trace-otlp-proto (protobuf, gzip)',
-    ({ httpPort }, key) =>
-      new HttpProtoExporter({ url: `http://127.0.0.1:${httpPort}/v1/traces`, headers: { Authorization: `Bearer ${key}` }, compression: CompressionAlgorithm.GZIP }),
+    ({ httpPort }, key) => new HttpProtoExporter(otlpHttpExporterOptions(`http://127.0.0.1:${httpPort}/v1/traces`, key, { gzip: true })),
   ],
-  [
-    'exporter-trace-otlp-grpc (gzip)',
-    ({ grpcPort }, key) => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${key}`);
-      return new GrpcExporter({ url: `http://127.0.0.1:${grpcPort}`, metadata, compression: CompressionAlgorithm.GZIP });
-    },
-  ],
+  ['exporter-trace-otlp-grpc (gzip)', ({ grpcPort }, key) => new GrpcExporter(otlpGrpcExporterOptions(`http://127.0.0.1:${grpcPort}`, key))],
 ];
 
 interface Sent {

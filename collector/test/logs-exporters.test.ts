@@ -13,18 +13,17 @@ import type { HrTime, SpanContext } from '@opentelemetry/api';
 import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as HttpJsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as HttpProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
-import { Metadata } from '@grpc/grpc-js';
 import t from 'tap';
 import { createCollector } from '../src/receivers/collector.ts';
 import type { LogRow } from '../src/signals/logs/log-row.ts';
 import { logsSignal } from '../src/signals/logs/logs-signal.ts';
 import { tracesSignal } from '../src/signals/traces/traces-signal.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
+import { otlpGrpcExporterOptions, otlpHttpExporterOptions } from './helpers/exporter-options.ts';
 import { INGEST_KEY, keys, SITE_ID, silentLogger } from './helpers/fixtures.ts';
 
 const TIME: HrTime = [1700000000, 123456789];
@@ -33,20 +32,12 @@ const OBSERVED: HrTime = [1700000000, 987654321];
 type ExporterFactory = (ports: { httpPort: number; grpcPort: number }, key: string) => LogRecordExporter;
 
 const exporters: [string, ExporterFactory][] = [
-  ['exporter-logs-otlp-http (JSON)', ({ httpPort }, key) => new HttpJsonExporter({ url: `http://127.0.0.1:${httpPort}/v1/logs`, headers: { Authorization: `Bearer ${key}` } })],
+  ['exporter-logs-otlp-http (JSON)', ({ httpPort }, key) => new HttpJsonExporter(otlpHttpExporterOptions(`http://127.0.0.1:${httpPort}/v1/logs`, key))],
   [
     'exporter-logs-otlp-proto (protobuf, gzip)',
-    ({ httpPort }, key) =>
-      new HttpProtoExporter({ url: `http://127.0.0.1:${httpPort}/v1/logs`, headers: { Authorization: `Bearer ${key}` }, compression: CompressionAlgorithm.GZIP }),
+    ({ httpPort }, key) => new HttpProtoExporter(otlpHttpExporterOptions(`http://127.0.0.1:${httpPort}/v1/logs`, key, { gzip: true })),
   ],
-  [
-    'exporter-logs-otlp-grpc (gzip)',
-    ({ grpcPort }, key) => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${key}`);
-      return new GrpcExporter({ url: `http://127.0.0.1:${grpcPort}`, metadata, compression: CompressionAlgorithm.GZIP });
-    },
-  ],
+  ['exporter-logs-otlp-grpc (gzip)', ({ grpcPort }, key) => new GrpcExporter(otlpGrpcExporterOptions(`http://127.0.0.1:${grpcPort}`, key))],
 ];
 
 // context.with needs a context manager; the synchronous one of sdk-trace
