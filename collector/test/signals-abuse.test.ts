@@ -2,6 +2,8 @@
 // signal cannot skip it) on both transports with the bad input every receiver
 // must refuse the same way: no key, a malformed or unknown key, a key without
 // the ingest scope, an undecodable body, an oversized body and a gzip bomb,
+// a request with more elements than decoding may build (refused before it is
+// decoded, through the signal's own wire schema),
 // an unsupported content type and method (HTTP); each with its documented
 // status, and an empty valid request accepted after all of them.
 import zlib from 'node:zlib';
@@ -16,12 +18,15 @@ import { INGEST_KEY, keys, READ_ONLY_KEY, silentLogger } from './helpers/fixture
 const MAX_REQUEST_BYTES = 64 * 1024;
 const identity = (buffer: Buffer): Buffer => buffer;
 const bomb = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024));
+const MAX_ELEMENTS = 1000;
+// A new signal must be added here, or its elements test fails.
+const RESOURCE_FIELDS: Readonly<Record<string, string>> = { traces: 'resourceSpans', logs: 'resourceLogs' };
 const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
 
 t.test('every signal refuses bad input alike, on both transports', async (t) => {
   t.ok(otlpSignals.length >= 2, 'traces and logs at least');
   const sink = new MemorySink();
-  const collector = createCollector({ sink, keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxRequestBytes: MAX_REQUEST_BYTES });
+  const collector = createCollector({ sink, keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxRequestBytes: MAX_REQUEST_BYTES, decodeLimits: { maxRequestElements: MAX_ELEMENTS } });
   const { httpPort, grpcPort } = await collector.start();
   t.teardown(() => collector.shutdown());
   const client = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
@@ -46,6 +51,11 @@ t.test('every signal refuses bad input alike, on both transports', async (t) => 
       t.equal(await post({ ...auth, 'content-type': 'text/plain' }, '{}'), 415, 'unsupported content type');
       t.equal(await post({ ...auth, ...json }, Buffer.alloc(MAX_REQUEST_BYTES + 1, 0x20)), 413, 'oversized');
       t.equal(await post({ ...auth, ...json, 'content-encoding': 'gzip' }, bomb), 413, 'a gzip bomb');
+      // One resource with more attributes than the whole request may hold, in the signal's own top-level field.
+      const resourceField = RESOURCE_FIELDS[signal.signal];
+      t.ok(resourceField, 'the test knows this signal\'s top-level field');
+      const attributes = Array.from({ length: MAX_ELEMENTS + 1 }, (_, i) => ({ key: `k${i}`, value: {} }));
+      t.equal(await post({ ...auth, ...json }, JSON.stringify({ [resourceField ?? 'unknown']: [{ resource: { attributes } }] })), 400, 'more elements than allowed');
       t.equal(await post(auth, '', 'GET'), 405, 'GET');
       t.equal(await post({ ...auth, ...json }, '{}'), 200, 'an empty valid request is still accepted');
     });

@@ -1,6 +1,7 @@
 import type { TimeRange } from '../query/time-range.ts';
 import { InvalidArgumentError } from './errors.ts';
-import { MAX_ATTRIBUTE_FILTERS } from './limits.ts';
+import { MAX_ATTRIBUTE_FILTERS, MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH } from './limits.ts';
+import { textParameter } from './schemas.ts';
 
 // Parsing of query-string values that JSON schema can only check as strings.
 
@@ -109,6 +110,17 @@ export function requireDuration(name: string, text: string): bigint {
 }
 
 export const ATTRIBUTE_PREFIX = 'attr.';
+
+/**
+ * The querystring schema of `attr.KEY=VALUE` filters, for routes that take
+ * them: bounded values, and bounded names too, since KEY reaches SQL.
+ */
+export const attributeFilterSchema = {
+  patternProperties: {
+    '^attr\\..+$': textParameter({ maxLength: MAX_TEXT_LENGTH, description: 'attribute filter attr.KEY=VALUE' }),
+  },
+  propertyNames: textParameter({ maxLength: ATTRIBUTE_PREFIX.length + MAX_ATTRIBUTE_KEY_LENGTH }),
+};
 
 /** The `attr.KEY=VALUE` filters of a query string; more than MAX_ATTRIBUTE_FILTERS is a client error. */
 export function attributeFilters(query: object): Record<string, string> {

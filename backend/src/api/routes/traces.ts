@@ -7,8 +7,8 @@ import { getTrace } from '../../query/traces/traces.ts';
 import { siteOf } from '../auth.ts';
 import { cappedResult } from '../capped-result.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';
-import { ATTRIBUTE_PREFIX, attributeFilters, requireDuration, requireRangeAtMost, timeRangeFrom } from '../query-params.ts';
+import { MAX_TEXT_LENGTH, type ApiLimits } from '../limits.ts';
+import { attributeFilterSchema, attributeFilters, requireDuration, requireRangeAtMost, timeRangeFrom } from '../query-params.ts';
 import { bearerAuth, errorResponses, textParameter, timeRangeQuery } from '../schemas.ts';
 
 export interface TraceRoutesOptions {
@@ -108,11 +108,7 @@ export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, {
             limit: { type: 'integer', minimum: 1, maximum: MAX_TRACE_LIMIT, default: DEFAULT_TRACE_LIMIT },
             cursor: textParameter({ maxLength: 256, description: 'nextCursor of the previous page' }),
           },
-          patternProperties: {
-            '^attr\\..+$': textParameter({ maxLength: MAX_TEXT_LENGTH, description: 'attribute filter attr.KEY=VALUE' }),
-          },
-          // Parameter names too: the KEY of attr.KEY reaches SQL.
-          propertyNames: textParameter({ maxLength: ATTRIBUTE_PREFIX.length + MAX_ATTRIBUTE_KEY_LENGTH }),
+          ...attributeFilterSchema,
           additionalProperties: false,
         },
         response: {

@@ -1,8 +1,8 @@
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import { bytesToHex, traceIdFromHex } from '@justanalytics/collector/model';
 import type { AnyValueJson, KeyValueJson, ResourceJson, ScopeJson } from '@justanalytics/collector/model';
 import type { Database } from '../../db/database.ts';
-import { attributeCandidates } from '../attribute-match.ts';
+import { attributeFilter } from '../attribute-match.ts';
 import { containsPattern, parseLogQuery, severityNumbers, severityTextsAtLeast, type SeverityLevel } from './log-search.ts';
 import { groupByResourceScope, resourceScopeGroups } from '../resource-scope-groups.ts';
 import { addDays, utcDay, type TimeRange } from '../time-range.ts';
@@ -131,7 +131,7 @@ export async function searchLogs(db: Kysely<Database>, siteId: string, search: L
   for (const term of text.include) query = query.where(sql<SqlBool>`l.search_text LIKE ${containsPattern(term)} ESCAPE '\\'`);
   for (const term of text.exclude) query = query.where(sql<SqlBool>`l.search_text NOT LIKE ${containsPattern(term)} ESCAPE '\\'`);
   for (const [key, value] of Object.entries(search.attributes ?? {})) {
-    query = query.where((eb) => eb.or(attributeCandidates(key, value).flatMap((candidate) => attributeMatches(candidate, search))));
+    query = query.where(attributeFilter('l', key, value, utcDay(search.start), addDays(utcDay(search.end), 1)));
   }
 
   const rows = await query.execute();
@@ -262,22 +262,6 @@ function logRecordJson(row: StoredRecord): LogRecordJson {
   if (row.trace_id !== null && row.trace_id.length > 0) record.traceId = bytesToHex(row.trace_id);
   if (row.span_id !== null && row.span_id.length > 0) record.spanId = bytesToHex(row.span_id);
   return record;
-}
-
-/**
- * The record's own attributes or its resource's contain this key and value.
- * Any day's resource_scopes row of the record's id will do (they are all the
- * same); the search's days bound which partitions are read.
- */
-function attributeMatches(candidate: KeyValueJson[], range: TimeRange): Expression<SqlBool>[] {
-  return [
-    sql<SqlBool>`l.attributes @> ${JSON.stringify(candidate)}::jsonb`,
-    sql<SqlBool>`EXISTS (
-      SELECT 1 FROM resource_scopes rs
-      WHERE rs.site_id = l.site_id AND rs.id = l.resource_scope_id
-        AND rs.day >= ${utcDay(range.start)} AND rs.day < ${addDays(utcDay(range.end), 1)}
-        AND rs.resource @> ${JSON.stringify({ attributes: candidate })}::jsonb)`,
-  ];
 }
 
 // The keyset cursor: the last record of a page, as (time_ns, tie-break hash).

@@ -1,7 +1,6 @@
-import { sql, type ExpressionBuilder, type Kysely, type SqlBool, type Expression } from 'kysely';
-import type { KeyValueJson } from '@justanalytics/collector/model';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import { attributeCandidates } from '../attribute-match.ts';
+import { attributeFilter } from '../attribute-match.ts';
 import { addDays, utcDay, type TimeRange } from '../time-range.ts';
 import { decodeTraceCursor, encodeTraceCursor, microsToIso } from './trace-cursor.ts';
 
@@ -158,7 +157,7 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
       if (search.service !== undefined) spans = spans.where('sp.service_name', '=', search.service);
       if (search.operation !== undefined) spans = spans.where('sp.name', '=', search.operation);
       for (const [key, text] of attributes) {
-        spans = spans.where((sb) => sb.or(attributeCandidates(key, text).flatMap((candidate) => attributeMatches(candidate, search))));
+        spans = spans.where(attributeFilter('sp', key, text, utcDay(search.start), addDays(utcDay(search.end), 2)));
       }
       return eb.exists(spans);
     });
@@ -241,20 +240,4 @@ function traceSpans(eb: ExpressionBuilder<Db, 'f'>, search: TimeRange) {
     .where('sp.start_time', '<', sql<Date>`f.day + interval '2 days'`)
     .where('sp.start_time', '>=', utcDay(search.start))
     .where('sp.start_time', '<', addDays(utcDay(search.end), 2));
-}
-
-/**
- * The span's own attributes or its resource's contain this key and value. Any
- * day's resource_scopes row of the span's id will do (they are all the same);
- * the search's days bound which partitions are read.
- */
-function attributeMatches(candidate: KeyValueJson[], search: TimeRange): Expression<SqlBool>[] {
-  return [
-    sql<SqlBool>`sp.attributes @> ${JSON.stringify(candidate)}::jsonb`,
-    sql<SqlBool>`EXISTS (
-      SELECT 1 FROM resource_scopes rs
-      WHERE rs.site_id = sp.site_id AND rs.id = sp.resource_scope_id
-        AND rs.day >= ${utcDay(search.start)} AND rs.day < ${addDays(utcDay(search.end), 2)}
-        AND rs.resource @> ${JSON.stringify({ attributes: candidate })}::jsonb)`,
-  ];
 }
