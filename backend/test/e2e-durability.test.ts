@@ -3,10 +3,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
 import t from 'tap';
 import { otlpJsonTraces, type GeneratedSpan } from './helpers/otlp-json-request.ts';
-import { createTestDatabase } from './helpers/test-database.ts';
+import { createTestDatabase, queryOnce } from './helpers/test-database.ts';
 
 const bin = new URL('../bin/justanalytics.js', import.meta.url).pathname;
 
@@ -72,14 +71,7 @@ t.test('SIGTERM mid-load loses nothing acknowledged', async (t) => {
   t.ok(acknowledged.length >= 2_000, `load was acknowledged (${acknowledged.length} spans)`);
 
   // Ended here, not in a teardown: teardowns may stop the test database first.
-  // Its connection must be gone before the teardown drops the database (FORCE would kill it under the pool).
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  let rows: { span_id: string }[];
-  try {
-    rows = (await pool.query<{ span_id: string }>(`SELECT encode(span_id, 'hex') AS span_id FROM spans`)).rows;
-  } finally {
-    await pool.end();
-  }
+  const rows = await queryOnce<{ span_id: string }>(url, `SELECT encode(span_id, 'hex') AS span_id FROM spans`);
   const stored = new Set(rows.map((row) => row.span_id));
   const lost = acknowledged.filter((span) => !stored.has(span.spanId));
   t.equal(lost.length, 0, `all ${acknowledged.length} acknowledged spans are stored`);

@@ -3,10 +3,9 @@
 // record it acknowledged with a 200. Records have no ID of their own, so each
 // carries a unique body, looked up in the logs table afterwards.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import t from 'tap';
 import { createIngestKey, startServe } from './helpers/serve-process.ts';
-import { createTestDatabase } from './helpers/test-database.ts';
+import { createTestDatabase, queryOnce } from './helpers/test-database.ts';
 
 /** An OTLP/JSON logs request of `count` records, each with a body no other record has. */
 function otlpJsonLogs(count: number): { body: string; ids: string[] } {
@@ -74,14 +73,7 @@ t.test('SIGTERM mid-load loses no acknowledged log record', async (t) => {
   t.equal(code, 0, `exit code 0\n${code === 0 ? '' : serve.recentLogs().join('\n')}`);
   t.ok(acknowledged.length >= 2_000, `load was acknowledged (${acknowledged.length} records)`);
 
-  // Its connection must be gone before the teardown drops the database.
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  let rows: { id: string }[];
-  try {
-    rows = (await pool.query<{ id: string }>(`SELECT body->>'stringValue' AS id FROM logs WHERE site_id = $1`, [siteId])).rows;
-  } finally {
-    await pool.end();
-  }
+  const rows = await queryOnce<{ id: string }>(url, `SELECT body->>'stringValue' AS id FROM logs WHERE site_id = $1`, [siteId]);
   const stored = new Set(rows.map((row) => row.id));
   const lost = acknowledged.filter((id) => !stored.has(id));
   t.equal(lost.length, 0, `all ${acknowledged.length} acknowledged records are stored`);

@@ -3,7 +3,7 @@
 // every answer (status, Retry-After, how long it took) and which spans were
 // acknowledged with a 200. Retryable refusals (429/503) are retried after a
 // short pause, not after the full Retry-After, so the load keeps pressing.
-import pg from 'pg';
+import { queryOnce } from './test-database.ts';
 import { otlpJsonTraces, type GeneratedSpan } from './otlp-json-request.ts';
 
 export interface LoadAnswer {
@@ -93,19 +93,14 @@ export class OtlpLoad {
 
 /** The acknowledged spans missing from the `spans` table, looked up by span ID on a connection of its own. */
 export async function missingSpans(databaseUrl: string, spans: readonly GeneratedSpan[]): Promise<GeneratedSpan[]> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  try {
-    const stored = new Set<string>();
-    const ids = [...new Set(spans.map((span) => span.spanId))];
-    for (let i = 0; i < ids.length; i += 10_000) {
-      const chunk = ids.slice(i, i + 10_000).map((id) => Buffer.from(id, 'hex'));
-      const { rows } = await pool.query<{ span_id: string }>(`SELECT encode(span_id, 'hex') AS span_id FROM spans WHERE span_id = ANY($1::bytea[])`, [chunk]);
-      for (const row of rows) stored.add(row.span_id);
-    }
-    return spans.filter((span) => !stored.has(span.spanId));
-  } finally {
-    await pool.end();
+  const stored = new Set<string>();
+  const ids = [...new Set(spans.map((span) => span.spanId))];
+  for (let i = 0; i < ids.length; i += 10_000) {
+    const chunk = ids.slice(i, i + 10_000).map((id) => Buffer.from(id, 'hex'));
+    const rows = await queryOnce<{ span_id: string }>(databaseUrl, `SELECT encode(span_id, 'hex') AS span_id FROM spans WHERE span_id = ANY($1::bytea[])`, [chunk]);
+    for (const row of rows) stored.add(row.span_id);
   }
+  return spans.filter((span) => !stored.has(span.spanId));
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -21,6 +21,23 @@ export interface TestDatabaseOptions {
   skipMigrations?: boolean;
 }
 
+/**
+ * Runs one query on a connection of its own and resolves once that connection
+ * is closed, socket and all. A pool's end() resolves before its sockets close,
+ * and the teardown's DROP DATABASE … WITH (FORCE) then kills the one still
+ * closing, whose 'error' nobody hears: an uncaught error in the test.
+ */
+export async function queryOnce<Row extends object>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<Row>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** A silent logger, or one at TEST_LOG_LEVEL for debugging a test. */
 export function testLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
