@@ -3,9 +3,11 @@
 // OTLP/gRPC, from 1 and from 8 concurrent clients (on gRPC: concurrent calls on one
 // channel, as an exporter makes them); prints spans/s acknowledged
 // (every acknowledged span is committed in PostgreSQL). Then logs: exports of
-// 200 log records each over OTLP/HTTP protobuf from 8 clients, printing logs/s.
+// 200 log records each over OTLP/HTTP protobuf from 8 clients, printing logs/s;
+// then metrics: exports of 200 data points each, the same way.
 //
-//   npm run bench                       embedded PostgreSQL in a temp dir
+//   npm run bench                       embedded PostgreSQL in a temp dir, every signal
+//   npm run bench -- logs               one signal only (ingest is spans, logs, metrics)
 //   DATABASE_URL=postgres://… npm run bench
 //   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
 import { spawn } from 'node:child_process';
@@ -17,10 +19,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { sampleLogsRequest } from './sample-logs.ts';
+import { sampleMetricsRequest } from './sample-metrics.ts';
 import { sampleTraceRequest } from './sample-spans.ts';
 
 const spansPerRequest = 512;
 const logsPerRequest = 200;
+const pointsPerRequest = 200;
+// Which signals: `npm run bench -- <phase>` (bench/main.ts) passes the phase on.
+const only = process.argv[2] === 'logs' || process.argv[2] === 'metrics' ? process.argv[2] : null;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
 /** One transport's connection(s): `send` resolves true when the export was acknowledged. */
@@ -79,6 +85,10 @@ async function phase(clients: number, exporter: Exporter, payloads: Buffer[], it
   return { itemsPerSecond: Math.round(items / elapsed), rejected };
 }
 
+function notAcknowledged(rejected: number): string {
+  return rejected ? `, ${rejected} requests not acknowledged` : '';
+}
+
 const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
 const server = spawn(
   process.execPath,
@@ -103,21 +113,28 @@ try {
     `ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,
   );
   await phase(2, httpExporter(ports.otlpHttpPort, key, 2), payloads.slice(0, 4)); // warm-up
-  const transports: Array<[string, (clients: number) => Exporter]> = [
-    ['OTLP/HTTP', (clients) => httpExporter(ports.otlpHttpPort, key, clients)],
-    ['OTLP/gRPC', () => grpcExporter(ports.otlpGrpcPort, key)],
-  ];
-  for (const [transport, exporter] of transports) {
-    for (const clients of [1, 8]) {
-      const result = await phase(clients, exporter(clients), payloads);
-      const notAcknowledged = result.rejected ? `, ${result.rejected} requests not acknowledged` : '';
-      console.log(`${transport}, ${clients} client${clients > 1 ? 's' : ''}: ${result.itemsPerSecond} spans/s${notAcknowledged}`);
+  if (only === null) {
+    const transports: Array<[string, (clients: number) => Exporter]> = [
+      ['OTLP/HTTP', (clients) => httpExporter(ports.otlpHttpPort, key, clients)],
+      ['OTLP/gRPC', () => grpcExporter(ports.otlpGrpcPort, key)],
+    ];
+    for (const [transport, exporter] of transports) {
+      for (const clients of [1, 8]) {
+        const result = await phase(clients, exporter(clients), payloads);
+        console.log(`${transport}, ${clients} client${clients > 1 ? 's' : ''}: ${result.itemsPerSecond} spans/s${notAcknowledged(result.rejected)}`);
+      }
     }
   }
-  const logPayloads = Array.from({ length: 64 }, () => sampleLogsRequest(logsPerRequest));
-  const logs = await phase(8, httpExporter(ports.otlpHttpPort, key, 8, '/v1/logs'), logPayloads, logsPerRequest);
-  const notAcknowledged = logs.rejected ? `, ${logs.rejected} requests not acknowledged` : '';
-  console.log(`logs, OTLP/HTTP, 8 clients (${logsPerRequest} records/request): ${logs.itemsPerSecond} logs/s${notAcknowledged}`);
+  if (only === null || only === 'logs') {
+    const logPayloads = Array.from({ length: 64 }, () => sampleLogsRequest(logsPerRequest));
+    const logs = await phase(8, httpExporter(ports.otlpHttpPort, key, 8, '/v1/logs'), logPayloads, logsPerRequest);
+    console.log(`logs, OTLP/HTTP, 8 clients (${logsPerRequest} records/request): ${logs.itemsPerSecond} logs/s${notAcknowledged(logs.rejected)}`);
+  }
+  if (only === null || only === 'metrics') {
+    const metricPayloads = Array.from({ length: 64 }, (_, instance) => sampleMetricsRequest(pointsPerRequest, instance));
+    const metrics = await phase(8, httpExporter(ports.otlpHttpPort, key, 8, '/v1/metrics'), metricPayloads, pointsPerRequest);
+    console.log(`metrics, OTLP/HTTP, 8 clients (${pointsPerRequest} points/request): ${metrics.itemsPerSecond} points/s${notAcknowledged(metrics.rejected)}`);
+  }
 } finally {
   server.kill('SIGTERM');
   if (server.exitCode === null) await once(server, 'exit');

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { openDatabase } from './db/connect.ts';
 import { migrateToLatestOrThrow } from './db/migrate.ts';
 import { startPartitionUpkeep } from './jobs/partition-upkeep.ts';
+import { startServiceEdgeRollup } from './jobs/service-edges.ts';
 import { ApiKeyResolver } from './store/api-keys.ts';
 import { ensureDefaultSite, type DefaultSite } from './store/default-site.ts';
 import { PostgresSink } from './store/postgres-sink.ts';
@@ -53,6 +54,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const upkeep = startPartitionUpkeep({ db: database.db, logger, ...retention });
     stops.unshift(async () => upkeep.stop());
     await upkeep.ready;
+    // The service map's edge rollup; not awaited: until it has run, the map joins spans live.
+    const edgeRollup = startServiceEdgeRollup({ db: database.db, logger });
+    stops.unshift(async () => edgeRollup.stop());
 
     const sink = new PostgresSink(database.pool, { logger, ...retention, maxQueuedRows: config.maxQueuedRows });
     stops.unshift(() => sink.close());

@@ -1,6 +1,6 @@
 // Generated from the API server's route table, so that a route added later is
 // covered without anyone remembering to: exactly /healthz, /readyz and the
-// OpenAPI document are public; every other route (GET and HEAD) refuses a
+// OpenAPI document are public; every other route (GET, HEAD, POST) refuses a
 // missing, malformed, unknown or revoked key (401) and a key without the read
 // scope (403), shows another site's read key none of this site's data (404 or
 // empty lists), rejects NUL in each of its string parameters and in its path
@@ -10,10 +10,11 @@ import t from 'tap';
 import { apiRoutes, type ApiRoute } from '../src/api/server.ts';
 import { createApiKey, revokeApiKey } from '../src/store/api-keys.ts';
 import { insertLogRows, logRow } from './helpers/log-rows.ts';
+import { attr, metricPoint } from './helpers/metric-rows.ts';
 import { nanos, newSpanId, newTraceId, SECOND, spanRow } from './helpers/query-fixtures.ts';
 import { setUpApiTest } from './helpers/query-test-setup.ts';
 
-const { db, siteA, keyA, keyB, write, app } = await setUpApiTest(t);
+const { db, siteA, keyA, keyB, write, sink, app } = await setUpApiTest(t);
 
 // Created and revoked before the server's first request, so no resolver can have seen it live.
 const ingestOnly = (await createApiKey(db, { siteId: siteA, scopes: ['ingest'] })).key;
@@ -47,6 +48,12 @@ await insertLogRows(db, [
   }),
 ]);
 
+await sink.write({
+  signal: 'metrics',
+  siteId: siteA,
+  rows: [metricPoint(siteA, { metricName: 'abuse.gauge', timeUnixNano: start, doubleValue: 1, attributes: [attr('abuse.key', 'abuse-value')] })],
+});
+
 const PUBLIC_ROUTES = ['/healthz', '/readyz', '/api/v1/openapi.json'];
 
 interface RouteSample {
@@ -54,6 +61,8 @@ interface RouteSample {
   params: Record<string, string>;
   /** Query parameters that find it too; a name for each patternProperties pattern of the route. */
   query: Record<string, string>;
+  /** The JSON body of a POST route. */
+  body?: object;
 }
 
 const range = { start: String(Date.now() - 3_600_000), end: String(Date.now() + 60_000) };
@@ -64,6 +73,7 @@ const samples: Record<string, RouteSample> = {
     query: { ...range, service: 'abuse-svc', operation: 'abuse-op', 'attr.abuse.key': 'abuse-value', status: 'unset', minDuration: '1ns', maxDuration: '1h', limit: '10' },
   },
   '/api/v1/services': { params: {}, query: range },
+  '/api/v1/service-map': { params: {}, query: range },
   '/api/v1/logs': {
     params: {},
     query: {
@@ -79,6 +89,21 @@ const samples: Record<string, RouteSample> = {
   },
   '/api/v1/traces/:traceId/logs': { params: { traceId: traceId.toString('hex') }, query: { limit: '100' } },
   '/api/v1/services/:service/operations': { params: { service: 'abuse-svc' }, query: range },
+  '/api/v1/metrics': { params: {}, query: range },
+  '/api/v1/metrics/:name/attributes/:key/values': { params: { name: 'abuse.gauge', key: 'abuse.key' }, query: range },
+  '/api/v1/metrics/query': {
+    params: {},
+    query: {},
+    body: {
+      ...range,
+      metric: 'abuse.gauge',
+      filters: [{ key: 'abuse.key', op: 'eq', value: 'abuse-value' }],
+      groupBy: ['service.name'],
+      aggregation: 'avg',
+      step: 60,
+    },
+  },
+  '/api/v1/services/:service/timeseries': { params: { service: 'abuse-svc' }, query: { ...range, operation: 'abuse-op', step: '5m' } },
 };
 
 // Each failed authentication from its own address, so the per-client limit of failures never answers 429 instead.
@@ -89,13 +114,15 @@ function nextClient(): string {
 }
 
 async function request(route: ApiRoute, url: string, authorization?: string) {
+  const body = samples[route.url]?.body;
   const response = await app.inject({
-    method: route.method as 'GET' | 'HEAD',
+    method: route.method as 'GET' | 'HEAD' | 'POST',
     url,
     headers: authorization === undefined ? {} : { authorization },
     remoteAddress: nextClient(),
+    ...(route.method === 'POST' && body !== undefined ? { payload: body } : {}),
   });
-  return { status: response.statusCode, body: route.method === 'GET' ? response.json<unknown>() : undefined };
+  return { status: response.statusCode, body: route.method === 'HEAD' ? undefined : response.json<unknown>() };
 }
 
 function urlOf(route: ApiRoute, params: Record<string, string>, query: Record<string, string>, rawPath?: (name: string) => string): string {
@@ -129,8 +156,10 @@ const routes = apiRoutes(app);
 const secured = routes.filter((route) => !PUBLIC_ROUTES.includes(route.url));
 
 t.test('the route table is what the tests below cover', async (t) => {
-  t.ok(routes.length >= 2 * (PUBLIC_ROUTES.length + Object.keys(samples).length), `${routes.length} routes found`);
-  t.strictSame([...new Set(routes.map((route) => route.method))].sort(), ['GET', 'HEAD'], 'GET routes and their HEAD twins only');
+  // A GET route has its HEAD twin; a POST route (with a sample body) has none.
+  const expected = 2 * PUBLIC_ROUTES.length + Object.values(samples).reduce((n, sample) => n + (sample.body === undefined ? 2 : 1), 0);
+  t.ok(routes.length >= expected, `${routes.length} routes found`);
+  t.strictSame([...new Set(routes.map((route) => route.method))].sort(), ['GET', 'HEAD', 'POST'], 'GET routes and their HEAD twins, and POST queries');
   for (const route of secured) t.ok(samples[route.url], `${route.method} ${route.url} has sample parameters in this test`);
   for (const url of Object.keys(samples)) t.ok(routes.some((route) => route.url === url), `${url} still exists`);
 });
@@ -154,7 +183,7 @@ for (const route of secured) {
   t.test(`${name}: the sample finds this site's data with its read key`, async (t) => {
     const { status, body } = await request(route, url, `Bearer ${keyA}`);
     t.equal(status, 200);
-    if (route.method === 'GET') t.ok(hasData(body), 'data found, so the checks below mean something');
+    if (route.method !== 'HEAD') t.ok(hasData(body), 'data found, so the checks below mean something');
   });
 
   t.test(`${name}: 401 without a good key, 403 without the read scope`, async (t) => {

@@ -17,6 +17,7 @@ t.test('a signal of its own', async (t) => {
   t.equal(config.retentionDays, 90);
   t.same(config.signalRetentionDays, { traces: 7 });
   t.same(readConfig({}, { JUSTANALYTICS_LOGS_RETENTION_DAYS: '3' }).signalRetentionDays, { logs: 3 }, 'logs too');
+  t.same(readConfig({}, { JUSTANALYTICS_METRICS_RETENTION_DAYS: '90' }).signalRetentionDays, { metrics: 90 }, 'metrics too');
   t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: '0' }), ConfigError);
   t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: 'week' }), /JUSTANALYTICS_TRACES_RETENTION_DAYS/);
 });

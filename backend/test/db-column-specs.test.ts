@@ -6,6 +6,8 @@
 import { sql } from 'kysely';
 import t from 'tap';
 import { copyLogsSql, logColumns } from '../src/db/tables/logs.ts';
+import { copyMetricPointsSql, metricPointColumns } from '../src/db/tables/metric-points.ts';
+import { metricSeriesColumns } from '../src/db/tables/metric-series.ts';
 import { resourceScopeColumns } from '../src/db/tables/resource-scopes.ts';
 import { copySpansSql, spanColumns } from '../src/db/tables/spans.ts';
 import { traceSummaryColumns } from '../src/db/tables/trace-summaries.ts';
@@ -19,10 +21,13 @@ const specs: Array<{ table: string; columns: ReadonlyArray<{ name: string; type:
   { table: 'trace_summaries', columns: traceSummaryColumns },
   { table: 'resource_scopes', columns: resourceScopeColumns },
   { table: 'logs', columns: logColumns },
+  { table: 'metric_series', columns: metricSeriesColumns },
+  { table: 'metric_points', columns: metricPointColumns },
 ];
 
 t.equal(copySpansSql, `COPY spans (${spanColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'the COPY statement lists the spec');
 t.equal(copyLogsSql, `COPY logs (${logColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'so does the logs one');
+t.equal(copyMetricPointsSql, `COPY metric_points (${metricPointColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'and the metric points one');
 
 for (const { table, columns } of specs) {
   t.test(`${table}: the spec matches the catalog`, async (t) => {

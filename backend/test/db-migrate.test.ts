@@ -18,13 +18,33 @@ async function tables<DB>(db: Kysely<DB>): Promise<string[]> {
 t.test('migrates an empty database, and a second run does nothing', async (t) => {
   const { handle } = await createTestDatabase(t, { skipMigrations: true });
   t.same(await migrateToLatestOrThrow(handle.db), Object.keys(migrations));
-  t.same(await tables(handle.db), ['api_keys', 'kysely_migration', 'kysely_migration_lock', 'logs', 'resource_scopes', 'sites', 'spans', 'trace_summaries']);
+  t.same(await tables(handle.db), [
+    'api_keys',
+    'kysely_migration',
+    'kysely_migration_lock',
+    'logs',
+    'metric_points',
+    'metric_series',
+    'red_hours',
+    'red_minutes',
+    'resource_scopes',
+    'service_edge_minutes',
+    'service_edge_progress',
+    'sites',
+    'spans',
+    'trace_summaries',
+  ]);
   t.same(await migrateToLatestOrThrow(handle.db), [], 'nothing left to run');
   const partitioned = await sql<{ name: string; key: string }>`
     SELECT c.relname AS name, pg_get_partkeydef(c.oid) AS key FROM pg_class c WHERE c.relkind = 'p' ORDER BY 1`.execute(handle.db);
   t.same(partitioned.rows, [
     { name: 'logs', key: 'RANGE ("time")' },
+    { name: 'metric_points', key: 'RANGE ("time")' },
+    { name: 'metric_series', key: 'RANGE (day)' },
+    { name: 'red_hours', key: 'RANGE ("time")' },
+    { name: 'red_minutes', key: 'RANGE ("time")' },
     { name: 'resource_scopes', key: 'RANGE (day)' },
+    { name: 'service_edge_minutes', key: 'RANGE ("time")' },
     { name: 'spans', key: 'RANGE (start_time)' },
     { name: 'trace_summaries', key: 'RANGE (day)' },
   ]);

@@ -21,24 +21,11 @@ t.test('makes the partitions around today and drops the expired ones', async (t)
 
   const first = await runPartitionUpkeep({ db, logger, retentionDays: 30, futureDays: 1, now });
   t.equal(first.ran, true);
-  t.same(first.created.sort(), [
-    'logs_p20261122',
-    'logs_p20261123',
-    'logs_p20261124',
-    'logs_p20261125',
-    'resource_scopes_p20261122',
-    'resource_scopes_p20261123',
-    'resource_scopes_p20261124',
-    'resource_scopes_p20261125',
-    'spans_p20261122',
-    'spans_p20261123',
-    'spans_p20261124',
-    'spans_p20261125',
-    'trace_summaries_p20261122',
-    'trace_summaries_p20261123',
-    'trace_summaries_p20261124',
-    'trace_summaries_p20261125',
-  ]);
+  t.same(
+    first.created.sort(),
+    partitionedTables.flatMap((table) => ['22', '23', '24', '25'].map((day) => `${table}_p202611${day}`)).sort(),
+    'every partitioned table gets today, a day behind and the days ahead',
+  );
   // Retention 30 days from 2026-11-23 keeps 2026-10-24 onwards.
   t.same(first.dropped.sort(), [
     'resource_scopes_p20261022',
@@ -65,15 +52,20 @@ t.test("each table's partitions are dropped by its signal's retention, a shared 
   const { db } = handle;
   for (const table of partitionedTables) await ensurePartitions(db, table, new Date('2026-11-10T00:00:00Z'), new Date('2026-11-20T00:00:00Z'));
   const now = () => Date.parse('2026-11-23T15:30:00Z');
-  // Traces kept 7 days, logs 10: resource_scopes holds both and keeps the longer.
-  const retention = { days: 30, bySignal: { traces: 7, logs: 10 } };
+  // Traces kept 7 days, logs 10, metrics 9: resource_scopes holds all three and keeps the longest.
+  const retention = { days: 30, bySignal: { traces: 7, logs: 10, metrics: 9 } };
   const result = await runPartitionUpkeep({ db, logger, retentionDays: 30, signalRetentionDays: retention.bySignal, now });
   const dropped = (table: string) => result.dropped.filter((name) => name.startsWith(`${table}_p`)).sort();
   const days = (table: string, list: string[]) => list.map((day) => `${table}_p202611${day}`);
   const expected: Record<string, [keptFrom: string, dropped: string[], retentionDays: number]> = {
     spans: ['2026-11-16', days('spans', ['10', '11', '12', '13', '14', '15']), 7],
     trace_summaries: ['2026-11-16', days('trace_summaries', ['10', '11', '12', '13', '14', '15']), 7],
+    red_minutes: ['2026-11-16', days('red_minutes', ['10', '11', '12', '13', '14', '15']), 7],
+    red_hours: ['2026-11-16', days('red_hours', ['10', '11', '12', '13', '14', '15']), 7],
+    service_edge_minutes: ['2026-11-16', days('service_edge_minutes', ['10', '11', '12', '13', '14', '15']), 7],
     logs: ['2026-11-13', days('logs', ['10', '11', '12']), 10],
+    metric_series: ['2026-11-14', days('metric_series', ['10', '11', '12', '13']), 9],
+    metric_points: ['2026-11-14', days('metric_points', ['10', '11', '12', '13']), 9],
     resource_scopes: ['2026-11-13', days('resource_scopes', ['10', '11', '12']), 10],
   };
   for (const table of partitionedTables) {
@@ -91,8 +83,8 @@ t.test('concurrent runs in several processes do the work once', async (t) => {
   const now = () => Date.parse('2026-11-23T00:00:00Z');
   const results = await Promise.all(handles.map((handle) => runPartitionUpkeep({ db: handle.db, logger, retentionDays: 7, now })));
   const created = results.flatMap((result) => result.created);
-  t.equal(created.length, 16, '4 days for each of the 4 tables');
-  t.equal(new Set(created).size, 16, 'each made once');
+  t.equal(created.length, 4 * partitionedTables.length, '4 days for each table');
+  t.equal(new Set(created).size, 4 * partitionedTables.length, 'each made once');
   t.ok(results.some((result) => result.ran));
 });
 

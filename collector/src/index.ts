@@ -2,13 +2,27 @@
 // shared with the backend, the OTLP decoders, and the receivers.
 
 // The shared model (also @justanalytics/collector/model)
-export type { AnyValueJson, KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from './model/otlp-json.ts';
-export type { SpanRow } from './signals/traces/span-row.ts';
-export type { LogException, LogRow } from './signals/logs/log-row.ts';
-export type { ResolvedKey, Scope } from './model/keys.ts';
-export { knownScopes } from './model/keys.ts';
-export { bytesToHex, traceIdFromHex } from './model/ids.ts';
-export { parseBearer } from './model/bearer.ts';
+export type {
+  AnyValueJson,
+  ExemplarJson,
+  ExponentialBuckets,
+  ExponentialHistogramValue,
+  KeyValueJson,
+  KeyResolver,
+  LogException,
+  LogRow,
+  MetricPointRow,
+  MetricType,
+  ResolvedKey,
+  ResourceJson,
+  Scope,
+  ScopeJson,
+  SpanEventJson,
+  SpanLinkJson,
+  SpanRow,
+  SummaryQuantile,
+} from './model/index.ts';
+export { NO_RECORDED_VALUE, Temporality, bytesToHex, knownScopes, parseBearer, traceIdFromHex } from './model/index.ts';
 
 // Sink contract and its test doubles
 export type { RowBatch, SignalRows, Sink, WriteResult } from './sink/sink.ts';
@@ -18,7 +32,6 @@ export { NopSink } from './sink/nop-sink.ts';
 export { ErrorSink } from './sink/error-sink.ts';
 
 // Keys
-export type { KeyResolver } from './auth/key-resolver.ts';
 export { StaticKeyResolver } from './auth/static-key-resolver.ts';
 export type { FailedAuthLimiterOptions } from './auth/failed-auth-limiter.ts';
 export { FailedAuthLimiter, DEFAULT_FAILURES_PER_SECOND, DEFAULT_FAILURE_BURST, DEFAULT_MAX_FAILING_CLIENTS } from './auth/failed-auth-limiter.ts';
@@ -73,6 +86,10 @@ export { logsSignal } from './signals/logs/logs-signal.ts';
 export { decodeLogRows, decodeLogsProtobuf, decodeLogsJson, scanLogsRequest, decodeScannedLogsRequest } from './signals/logs/decode-logs-request.ts';
 export { LOGS_WIRE_SCHEMA } from './signals/logs/logs-wire-schema.ts';
 export { logRequestToRows, exceptionOf } from './signals/logs/log-request-to-rows.ts';
+export { metricsSignal } from './signals/metrics/metrics-signal.ts';
+export { decodeMetricRows, decodeMetricsProtobuf, decodeMetricsJson, scanMetricsRequest, decodeScannedMetricsRequest } from './signals/metrics/decode-metrics-request.ts';
+export { METRICS_WIRE_SCHEMA } from './signals/metrics/metrics-wire-schema.ts';
+export { metricRequestToRows } from './signals/metrics/metric-request-to-rows.ts';
 
 // The collector
 export type { Collector, CollectorOptions, CollectorPorts } from './receivers/collector.ts';

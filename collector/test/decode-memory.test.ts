@@ -1,6 +1,7 @@
 // Covers the memory decoding may take: an export reserves, before decoding,
 // the memory the counting pass estimates (not a multiple of its body), and a
-// request over the element limit reserves nothing for decoding; OTLP/JSON
+// request over the element limit reserves nothing for decoding (spans, and
+// metric points with their bucket counts counted one by one); OTLP/JSON
 // bytes values and IDs given as {"length": 1e9} are refused, not allocated;
 // and, against
 // a real collector in a child process (its memory read from /proc), the attack
@@ -16,6 +17,7 @@ import zlib from 'node:zlib';
 import t from 'tap';
 import type { Test } from 'tap';
 import { decodeSpanRows, scanTraceRequest } from '../src/signals/traces/decode-trace-request.ts';
+import { scanMetricsRequest } from '../src/signals/metrics/decode-metrics-request.ts';
 import { DEFAULT_DECODE_LIMITS } from '../src/decode/decode-limits.ts';
 import { MemorySink } from '../src/sink/memory-sink.ts';
 import { startCollectorProcess } from './helpers/collector-process.ts';
@@ -24,6 +26,7 @@ import { INGEST_KEY, jsonRequest, jsonSpan, protobufRequest, SITE_ID } from './h
 import { grpcFrame, rawExport, rawSession } from './helpers/grpc-client.ts';
 import { buildHttpApp } from './helpers/http-app.ts';
 import { emptyAttributesJson, emptyAttributesProtobuf } from './helpers/wire-bytes.ts';
+import { jsonHistogramPoint, jsonMetric, jsonMetricsRequest, protobufMetricsRequest } from './helpers/metric-fixtures.ts';
 import { PeakBudget } from './helpers/test-doubles.ts';
 
 
@@ -53,6 +56,35 @@ t.test('an export reserves what the counting pass estimates, before decoding', a
   // 2,000 empty attributes: 4 KB of protobuf, refused before anything is reserved for decoding.
   budget.peak = 0;
   const over = emptyAttributesProtobuf(2000);
+  t.equal((await post(over, PROTOBUF)).statusCode, 400);
+  t.equal(budget.peak, over.length, 'only the body was ever reserved');
+  t.equal(budget.reserved, 0);
+});
+
+t.test('a metrics export reserves what its counting pass estimates; bucket counts count as elements', async (t) => {
+  const budget = new PeakBudget(1 << 30);
+  const { app } = await buildHttpApp({ sink: new MemorySink(), memoryBudget: budget, decodeLimits: { maxRequestElements: 1000 } });
+  t.teardown(() => app.close());
+  const post = (payload: Buffer, contentType: string) =>
+    app.inject({ method: 'POST', url: '/v1/metrics', headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': contentType }, payload });
+  const points = Array.from({ length: 20 }, (_, i) => jsonHistogramPoint({ attributes: [{ key: 'k', value: { stringValue: 'v'.repeat(i) } }] }));
+  const request = jsonMetricsRequest([jsonMetric('h', { histogram: { aggregationTemporality: 2, dataPoints: points } })]);
+  for (const [encoding, contentType, body] of [
+    ['protobuf', PROTOBUF, protobufMetricsRequest(request)],
+    ['json', JSON_TYPE, Buffer.from(JSON.stringify(request))],
+  ] as const) {
+    budget.peak = 0;
+    t.equal((await post(body, contentType)).statusCode, 200, encoding);
+    const estimate = scanMetricsRequest(body, encoding).decodedBytes;
+    t.equal(budget.peak, body.length + estimate, `${encoding}: the body and the estimate (${estimate} bytes)`);
+    t.ok(estimate > 20 * 1000, `${encoding}: about a kilobyte per histogram point at least`);
+    t.equal(budget.reserved, 0, `${encoding}: all given back`);
+  }
+
+  // One point of 1,000 buckets: 16 KB of packed protobuf, refused before anything is reserved for decoding.
+  budget.peak = 0;
+  const buckets = Array.from({ length: 1000 }, () => '1');
+  const over = protobufMetricsRequest(jsonMetricsRequest([jsonMetric('h', { histogram: { dataPoints: [jsonHistogramPoint({ bucketCounts: buckets, explicitBounds: buckets.slice(1).map((_, i) => i) })] } })]));
   t.equal((await post(over, PROTOBUF)).statusCode, 400);
   t.equal(budget.peak, over.length, 'only the body was ever reserved');
   t.equal(budget.reserved, 0);

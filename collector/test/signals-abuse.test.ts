@@ -20,11 +20,11 @@ const identity = (buffer: Buffer): Buffer => buffer;
 const bomb = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024));
 const MAX_ELEMENTS = 1000;
 // A new signal must be added here, or its elements test fails.
-const RESOURCE_FIELDS: Readonly<Record<string, string>> = { traces: 'resourceSpans', logs: 'resourceLogs' };
+const RESOURCE_FIELDS: Readonly<Record<string, string>> = { traces: 'resourceSpans', logs: 'resourceLogs', metrics: 'resourceMetrics' };
 const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
 
 t.test('every signal refuses bad input alike, on both transports', async (t) => {
-  t.ok(otlpSignals.length >= 2, 'traces and logs at least');
+  t.ok(otlpSignals.length >= 3, 'traces, logs and metrics at least');
   const sink = new MemorySink();
   const collector = createCollector({ sink, keys, logger: silentLogger, host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxRequestBytes: MAX_REQUEST_BYTES, decodeLimits: { maxRequestElements: MAX_ELEMENTS } });
   const { httpPort, grpcPort } = await collector.start();

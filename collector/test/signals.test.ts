@@ -38,7 +38,7 @@ const refuseAll: Authenticate = async () => {
 t.test('every OTLP signal is registered once and authenticates with an ingest key', async (t) => {
   t.same(
     otlpSignals.map((signal) => signal.signal),
-    ['traces', 'logs'],
+    ['traces', 'logs', 'metrics'],
   );
   for (const signal of otlpSignals) t.equal(signal.authenticate, authenticateIngest, signal.signal);
 });

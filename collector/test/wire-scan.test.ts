@@ -1,7 +1,8 @@
 // Covers the request scanners (decode/wire-scan.ts for protobuf,
 // decode/json-scan.ts for OTLP/JSON): exact counts on a known request (elements,
 // messages, arrays, strings, value depth) in both encodings; the hand-written
-// trace and logs tables matching the .proto files; agreement with what protobufjs
+// trace, logs and metrics tables matching the .proto files (a weighted packed
+// field, a histogram's bucket counts, weighing per value); agreement with what protobufjs
 // actually builds on proto/test/fixtures/*.json (logs and metrics through a
 // table derived from protobufjs, packed fields included), on the collector's
 // fixtures and on random requests; random damage to protobuf making the scan
@@ -19,6 +20,7 @@ import { scanJson } from '../src/decode/json-scan.ts';
 import { MalformedRequestError } from '../src/decode/malformed-request-error.ts';
 import { TRACE_SCHEMA_SHAPE, TRACE_WIRE_SCHEMA } from '../src/signals/traces/trace-wire-schema.ts';
 import { LOGS_SCHEMA_SHAPE, LOGS_WIRE_SCHEMA } from '../src/signals/logs/logs-wire-schema.ts';
+import { METRICS_SCHEMA_SHAPE, METRICS_WIRE_SCHEMA } from '../src/signals/metrics/metrics-wire-schema.ts';
 import { scanProtobuf } from '../src/decode/wire-scan.ts';
 import { compileWireSchema } from '../src/decode/wire-schema.ts';
 import type { MessageShape, ScalarKind, SchemaShape, WireCounts, WireSchema } from '../src/decode/wire-schema.ts';
@@ -141,7 +143,7 @@ const traceSchema = compileWireSchema(traceShape);
 const logsSchema = compileWireSchema(shapeFromProtobufjs(ExportLogsServiceRequest));
 const metricsSchema = compileWireSchema(shapeFromProtobufjs(ExportMetricsServiceRequest));
 
-t.test('the trace and logs tables have the field numbers and types of the .proto files', async (t) => {
+t.test('the trace, logs and metrics tables have the field numbers and types of the .proto files', async (t) => {
   const withoutWeights = (shape: SchemaShape) =>
     Object.fromEntries(
       Object.entries(shape.messages).map(([name, message]) => [
@@ -162,6 +164,9 @@ t.test('the trace and logs tables have the field numbers and types of the .proto
   const logsShape = shapeFromProtobufjs(ExportLogsServiceRequest);
   t.equal(LOGS_SCHEMA_SHAPE.root, logsShape.root);
   t.same(withoutWeights(LOGS_SCHEMA_SHAPE), withoutWeights(logsShape));
+  const metricsShape = shapeFromProtobufjs(ExportMetricsServiceRequest);
+  t.equal(METRICS_SCHEMA_SHAPE.root, metricsShape.root);
+  t.same(withoutWeights(METRICS_SCHEMA_SHAPE), withoutWeights(metricsShape));
 });
 
 // One resource attribute; two span attributes, the second an array holding a
@@ -275,17 +280,30 @@ t.test('agrees with protobufjs on proto/test/fixtures', async (t) => {
     const json = scanJson(Buffer.from(JSON.stringify(object)), schema);
     t.same(structure(json, schema), structure(scanProtobuf(body, schema), schema), `${name}: OTLP/JSON`);
     t.equal(json.unplacedContainers + json.unplacedScalars, 0, `${name}: OTLP/JSON, everything placed`);
-    const handWritten = name === 'traces' ? TRACE_WIRE_SCHEMA : name === 'logs' ? LOGS_WIRE_SCHEMA : null;
-    if (handWritten !== null) {
-      const counts = scanProtobuf(body, handWritten);
-      t.same(protobufCounts(counts, handWritten), built, `${name}: through the hand-written table`);
-      t.same(structure(scanJson(Buffer.from(JSON.stringify(object)), handWritten), handWritten), structure(counts, handWritten));
-    }
+    const handWritten = name === 'traces' ? TRACE_WIRE_SCHEMA : name === 'logs' ? LOGS_WIRE_SCHEMA : METRICS_WIRE_SCHEMA;
+    const counts = scanProtobuf(body, handWritten);
+    t.same(protobufCounts(counts, handWritten), built, `${name}: through the hand-written table`);
+    t.same(structure(scanJson(Buffer.from(JSON.stringify(object)), handWritten), handWritten), structure(counts, handWritten));
   }
   const metricsBody = Buffer.from(ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(JSON.parse(
     readFileSync(new URL('../../proto/test/fixtures/metrics.json', import.meta.url), 'utf8'),
   ) as JsonObject)).finish());
   t.ok(scanProtobuf(metricsBody, metricsSchema).elements > countBuilt(ExportMetricsServiceRequest.decode(metricsBody) as never, ExportMetricsServiceRequest).arrays, 'metrics: packed values counted one by one');
+});
+
+t.test('a weighted packed field weighs per value, as the same values unpacked or in OTLP/JSON', async (t) => {
+  const point = { timeUnixNano: '1', bucketCounts: ['1', '2', '3', '4'], explicitBounds: [1, 2, 3] };
+  const request = { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', histogram: { dataPoints: [point, point] } }] }] }] };
+  // protobufjs writes repeated fixed64 packed: one run of four values per point.
+  const body = Buffer.from(ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(request)).finish());
+  const slot = (counts: WireCounts) => Array.from(counts.fields).reduce((sum, count) => sum + count, 0);
+  const fields = (counts: WireCounts) => Array.from(counts.fields);
+  const packed = scanProtobuf(body, METRICS_WIRE_SCHEMA);
+  const json = scanJson(Buffer.from(JSON.stringify(request)), METRICS_WIRE_SCHEMA);
+  t.same(fields(packed), fields(json), 'the same weighted fields counted');
+  // Of these fields only the bucket counts carry a weight of their own.
+  t.equal(slot(packed), 8, 'eight bucket counts');
+  t.equal(slot(json), 8);
 });
 
 t.test('agrees with protobufjs on the collector fixtures', async (t) => {

@@ -192,23 +192,40 @@ const traceSummary = {
   },
 } as const;
 
+// RED figures from the rollups (query/traces/red-read.ts RedStats).
+const latencyMs = (q: string) => ({ type: ['number', 'null'], description: `${q} latency of the requests in milliseconds (within 2.2%); null without requests` }) as const;
+const redStatsRequired = ['requestCount', 'requestRate', 'errorCount', 'errorRate', 'p50', 'p95', 'p99', 'spanCount', 'errorSpanCount'] as const;
+const redStatsProperties = {
+  requestCount: { type: 'integer', description: 'server and consumer spans, and root spans of any kind' },
+  requestRate: { type: 'number', description: 'requests per second over the minute-aligned range' },
+  errorCount: { type: 'integer', description: 'requests with status ERROR' },
+  errorRate: { type: 'number', description: 'errorCount / requestCount; 0 without requests' },
+  p50: latencyMs('median'),
+  p95: latencyMs('95th percentile'),
+  p99: latencyMs('99th percentile'),
+  spanCount: { type: 'integer', description: 'every span, requests or not' },
+  errorSpanCount: { type: 'integer', description: 'spans with status ERROR' },
+} as const;
+
 const service = {
   $id: 'Service',
   type: 'object',
-  required: ['name', 'spanCount', 'errorCount'],
-  properties: { name: { type: 'string' }, spanCount: { type: 'integer' }, errorCount: { type: 'integer' } },
+  required: ['name', ...redStatsRequired],
+  properties: { name: { type: 'string' }, ...redStatsProperties },
 } as const;
 
 const operation = {
   $id: 'Operation',
   type: 'object',
-  required: ['name', 'spanKind', 'spanCount', 'errorCount'],
-  properties: {
-    name: { type: 'string' },
-    spanKind: { type: 'integer' },
-    spanCount: { type: 'integer' },
-    errorCount: { type: 'integer' },
-  },
+  required: ['name', 'spanKind', ...redStatsRequired],
+  properties: { name: { type: 'string' }, spanKind: { type: 'integer' }, ...redStatsProperties },
+} as const;
+
+const redPoint = {
+  $id: 'RedPoint',
+  type: 'object',
+  required: ['time', ...redStatsRequired],
+  properties: { time: { type: 'string', format: 'date-time', description: "the step's first instant" }, ...redStatsProperties },
 } as const;
 
 const sharedSchemas = [
@@ -227,6 +244,7 @@ const sharedSchemas = [
   traceSummary,
   service,
   operation,
+  redPoint,
 ];
 
 export function addSharedSchemas(app: FastifyInstance): void {

@@ -11,7 +11,9 @@ import { formatValidationErrors, installErrorHandling, sendError } from './error
 import { apiLimits, MAX_TEXT_LENGTH, type ApiLimits } from './limits.ts';
 import { healthRoutes } from './routes/health.ts';
 import { logRoutes } from './routes/logs.ts';
+import { metricRoutes } from './routes/metrics.ts';
 import { openApiRoute } from './routes/openapi.ts';
+import { serviceMapRoutes } from './routes/service-map.ts';
 import { serviceRoutes } from './routes/services.ts';
 import { traceRoutes } from './routes/traces.ts';
 import { addSharedSchemas } from './schemas.ts';
@@ -157,7 +159,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         requireApiKey(secured, options.keys, 'read');
         await secured.register(traceRoutes, { db: options.db, limits });
         await secured.register(serviceRoutes, { db: options.db, limits });
+        await secured.register(serviceMapRoutes, { db: options.db, limits });
         await secured.register(logRoutes, { db: options.db, limits });
+        await secured.register(metricRoutes, { db: options.db, limits });
       });
     },
     { prefix: API_PREFIX },

@@ -66,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`justanalytics: ${error.message}\n\n${usage}`);
       return 2;
     }
-    process.stderr.write(`justanalytics: ${(error as Error).message ?? String(error)}\n`);
+    // One line that says what to do, never a stack trace.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`justanalytics: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }
 }

@@ -19,4 +19,7 @@ Options for serve:
   --otlp-http-port N            default 4318 (env JUSTANALYTICS_OTLP_HTTP_PORT)
   --otlp-grpc-port N            default 4317 (env JUSTANALYTICS_OTLP_GRPC_PORT)
   --api-port N                  default 8080 (env JUSTANALYTICS_API_PORT)
+Retention for serve (env only): JUSTANALYTICS_RETENTION_DAYS days of every signal
+  (default 30); JUSTANALYTICS_TRACES_RETENTION_DAYS, JUSTANALYTICS_LOGS_RETENTION_DAYS
+  and JUSTANALYTICS_METRICS_RETENTION_DAYS set one signal apart
 `;

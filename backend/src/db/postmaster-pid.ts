@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What a running PostgreSQL writes into `postmaster.pid` in its data directory. */
@@ -29,21 +29,32 @@ export async function readPostmasterPid(pgDir: string): Promise<PostmasterInfo |
 }
 
 /**
- * True when `pid` is a live PostgreSQL process. After a reboot or in a new
- * container the PID of a stale lock file may belong to another program; on
- * Linux /proc tells them apart.
+ * True when `pid` is the live PostgreSQL of the cluster at `pgDir`. After a
+ * reboot or in a new container the PID of a stale lock file may belong to
+ * another program, or to the PostgreSQL of another cluster; on Linux /proc
+ * tells them apart: the program's name, and its working directory, which a
+ * postmaster sets to its cluster before it writes the lock file. Whatever
+ * cannot be read counts as ours, since removing the lock file of a live
+ * server would let a second one start on the same files.
  */
-export async function isLivePostgres(pid: number): Promise<boolean> {
+export async function isLivePostgres(pid: number, pgDir: string): Promise<boolean> {
   try {
     process.kill(pid, 0);
   } catch (error) {
     // EPERM: it exists but belongs to someone else (postgres, when we are not root).
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let command: string;
   try {
-    const command = await readFile(`/proc/${pid}/comm`, 'utf8');
-    return command.trim().startsWith('postgres');
+    command = await readFile(`/proc/${pid}/comm`, 'utf8');
   } catch {
     return true; // No /proc (macOS): trust the signal check.
+  }
+  if (!command.trim().startsWith('postgres')) return false;
+  try {
+    const [cwd, cluster] = await Promise.all([readlink(`/proc/${pid}/cwd`), realpath(pgDir)]);
+    return cwd === cluster;
+  } catch {
+    return true; // Not ours to inspect (another user's process, as non-root).
   }
 }

@@ -9,6 +9,7 @@ import { classifyDatabaseError } from './database-errors.ts';
 import { isRowId } from './ids.ts';
 import type { AfterCommit, AnyBatch, SignalWriter, SignalWriters, SiteRows } from './signal-writer.ts';
 import { LogWriter } from './logs/log-writer.ts';
+import { MetricWriter } from './metrics/metric-writer.ts';
 import { ResourceScopeWriter } from './resource-scopes.ts';
 import { SpanWriter } from './traces/span-writer.ts';
 
@@ -63,10 +64,10 @@ const maxAttempts = 3;
 
 /** The writers of the collector's signals. Adding a signal is adding its writer here. */
 export function defaultSignalWriters(): SignalWriters<RowBatch> {
-  // One memory of committed resource_scopes rows for both: a service's spans
-  // and logs mostly share their (resource, scope) pairs.
+  // One memory of committed resource_scopes rows for all: a service's spans,
+  // logs and metrics mostly share their (resource, scope) pairs.
   const resourceScopes = new ResourceScopeWriter();
-  return { traces: new SpanWriter(resourceScopes), logs: new LogWriter(resourceScopes) };
+  return { traces: new SpanWriter(resourceScopes), logs: new LogWriter(resourceScopes), metrics: new MetricWriter(resourceScopes) };
 }
 
 /**

@@ -119,7 +119,8 @@ export function addDropped(count: number, dropped: number): number {
   return Math.min(count + dropped, 0xffff_ffff);
 }
 
-function doubleToJson(value: number): number | 'NaN' | 'Infinity' | '-Infinity' {
+/** A double in proto3 JSON form: a number, or the string spelling NaN or ±Infinity. */
+export function doubleToJson(value: number): number | 'NaN' | 'Infinity' | '-Infinity' {
   if (Number.isFinite(value)) return value;
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';

@@ -113,8 +113,12 @@ function walk(buf: Uint8Array, schema: WireSchema, maxElements: number): WireCou
           }
           const stop = pos + length;
           if (stop > end) throw outOfRange(pos);
+          // A weighted field (a histogram's bucket counts) weighs per value, not per run.
+          const weighted = (code & WEIGHTED) !== 0;
+          if (weighted) fields[code >>> INDEX_SHIFT] = (fields[code >>> INDEX_SHIFT] as number) - 1;
           while (pos < stop) {
             if (++elements > maxElements) break scan;
+            if (weighted) fields[code >>> INDEX_SHIFT] = (fields[code >>> INDEX_SHIFT] as number) + 1;
             pos = skipScalar(buf, pos, stop, kind);
           }
           if (pos !== stop) throw outOfRange(pos);

@@ -45,3 +45,14 @@ export interface ScopeJson {
   attributes: KeyValueJson[];
   droppedAttributesCount: number;
 }
+
+/** A metric data point's exemplar: a sampled measurement with the trace and span it was recorded in. */
+export interface ExemplarJson {
+  filteredAttributes: KeyValueJson[];
+  timeUnixNano: string;
+  // Exactly one of the two, as the point's value was recorded.
+  asDouble?: number | 'NaN' | 'Infinity' | '-Infinity';
+  asInt?: string;
+  spanId: string; // hex, '' when absent
+  traceId: string; // hex, '' when absent
+}

@@ -1,5 +1,6 @@
 import type { SignalDescriptor } from '../receivers/signal.ts';
 import { logsSignal } from './logs/logs-signal.ts';
+import { metricsSignal } from './metrics/metrics-signal.ts';
 import { tracesSignal } from './traces/traces-signal.ts';
 
 /**
@@ -11,4 +12,6 @@ export const otlpSignals: readonly SignalDescriptor[] = [
   tracesSignal,
   // Served by default now that the backend's store has a writer for log rows (store/logs/log-writer.ts).
   logsSignal,
+  // One row per data point (MetricPointRow); the backend's store/metrics/ writes them.
+  metricsSignal,
 ];

@@ -1,10 +1,12 @@
 import type { LogRow } from '../signals/logs/log-row.ts';
+import type { MetricPointRow } from '../signals/metrics/metric-point-row.ts';
 import type { SpanRow } from '../signals/traces/span-row.ts';
 
 /** Each signal's row type, by signal name. */
 export interface SignalRows {
   traces: SpanRow;
   logs: LogRow;
+  metrics: MetricPointRow;
 }
 
 /** A batch of rows of one signal, all of one site. */

@@ -1,9 +1,15 @@
 import type { Migration } from 'kysely/migration';
 import * as traces from './2026-11-23T18-00-00-traces.ts';
 import * as logs from './2026-11-29T21-00-00-logs.ts';
+import * as metrics from './2026-11-30T00-00-00-metrics.ts';
+import * as redRollups from './2026-11-30T00-10-00-red-rollups.ts';
+import * as serviceEdges from './2026-11-30T00-20-00-service-edges.ts';
 
 /** Every migration, by name. Landed migrations are never edited: add a new one. */
 export const migrations: Record<string, Migration> = {
   '2026-11-23T18-00-00-traces': traces,
   '2026-11-29T21-00-00-logs': logs,
+  '2026-11-30T00-00-00-metrics': metrics,
+  '2026-11-30T00-10-00-red-rollups': redRollups,
+  '2026-11-30T00-20-00-service-edges': serviceEdges,
 };

@@ -6,20 +6,24 @@ import { copySpansSql, spanColumns, type SpanCopyRow } from '../../db/tables/spa
 import { copyInto } from '../copy-into.ts';
 import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from '../resource-scopes.ts';
 import type { Admission, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
+import { summariseRed, upsertRedRollupsQuery } from './red-rollups.ts';
 import { admitSpans } from './span-admission.ts';
 import { summariseSpans, upsertTraceSummariesQuery } from './trace-summaries.ts';
 
 /**
  * The traces signal's writer: per flush one COPY into spans, one insert of
- * the (resource, scope) pairs not written before, and one upsert of the trace
- * summaries.
+ * the (resource, scope) pairs not written before, one upsert of the trace
+ * summaries, and one upsert each of the minute and hour RED rollups.
  */
 export class SpanWriter implements SignalWriter<SpanRow> {
-  readonly tables: readonly PartitionedTable[] = ['spans', 'trace_summaries', 'resource_scopes'];
+  readonly tables: readonly PartitionedTable[] = ['spans', 'trace_summaries', 'resource_scopes', 'red_minutes', 'red_hours'];
   readonly #resourceScopes: ResourceScopeWriter;
+  readonly #redRollups: boolean;
 
-  constructor(resourceScopes = new ResourceScopeWriter()) {
+  /** `redRollups: false` leaves the RED rollups out, only so bench/store-red.ts can measure what they cost. */
+  constructor(resourceScopes = new ResourceScopeWriter(), options: { redRollups?: boolean } = {}) {
     this.#resourceScopes = resourceScopes;
+    this.#redRollups = options.redRollups ?? true;
   }
 
   admit(rows: readonly SpanRow[], window: DayWindow): Admission<SpanRow> {
@@ -30,9 +34,13 @@ export class SpanWriter implements SignalWriter<SpanRow> {
     const ids = new ResourceScopeIds();
     const resourceScopes = resourceScopeRows(writes, ids);
     const summaries = upsertTraceSummariesQuery(summariseSpans(writes));
+    const red = this.#redRollups ? summariseRed(writes) : { minutes: [], hours: [] };
     await copyInto(client, copySpansSql, spanCopyChunks(writes, ids));
     const remember = await this.#resourceScopes.write(client, resourceScopes);
     await client.query(summaries.text, summaries.values);
+    for (const rollup of [upsertRedRollupsQuery('red_minutes', red.minutes), upsertRedRollupsQuery('red_hours', red.hours)]) {
+      if (rollup !== null) await client.query(rollup.text, rollup.values);
+    }
     return remember;
   }
 
