@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { dayNumberToDate, dropPartitionsBefore, ensurePartitions, partitionedTables, tableRetentionDays, utcDayNumber, type StoredSignal } from '../db/partitions.ts';
+import { startPeriodicJob, type PeriodicJob } from './periodic-job.ts';
 
 export interface PartitionUpkeepOptions {
   db: Kysely<Database>;
@@ -23,13 +24,6 @@ export interface PartitionUpkeepResult {
   ran: boolean;
   created: string[];
   dropped: string[];
-}
-
-export interface PartitionUpkeep {
-  /** Settles after the first run (its errors are logged, not thrown). */
-  ready: Promise<void>;
-  /** Stops the timer and waits for a run under way. Safe twice. */
-  stop(): Promise<void>;
 }
 
 // Taken with try-lock: when another process is doing the upkeep, skip it.
@@ -58,39 +52,11 @@ export async function runPartitionUpkeep(options: Omit<PartitionUpkeepOptions, '
 }
 
 /** Runs the upkeep now and then every intervalMs until stopped. */
-export function startPartitionUpkeep(options: PartitionUpkeepOptions): PartitionUpkeep {
+export function startPartitionUpkeep(options: PartitionUpkeepOptions): PeriodicJob {
   const { logger } = options;
-  const intervalMs = options.intervalMs ?? 3_600_000;
-  let current: Promise<void> | null = null;
-  let stopped = false;
-
-  // Never two passes of this process at once: a tick during a slow pass is skipped.
-  const runOnce = (): Promise<void> => {
-    if (current !== null || stopped) return current ?? Promise.resolve();
-    current = runPartitionUpkeep(options)
-      .then(
-        (result) => {
-          if (result.created.length > 0 || result.dropped.length > 0) logger.info({ created: result.created, dropped: result.dropped }, 'partition upkeep');
-          else logger.debug({ ran: result.ran }, 'partition upkeep: nothing to do');
-        },
-        (error: unknown) => logger.error({ err: error }, 'partition upkeep failed; it will be tried again'),
-      )
-      .finally(() => {
-        current = null;
-      });
-    return current;
-  };
-
-  const ready = runOnce();
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  timer.unref(); // the upkeep alone must not keep the process alive
-
-  return {
-    ready,
-    stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      await current;
-    },
-  };
+  return startPeriodicJob('partition upkeep', options.intervalMs ?? 3_600_000, logger, async () => {
+    const result = await runPartitionUpkeep(options);
+    if (result.created.length > 0 || result.dropped.length > 0) logger.info({ created: result.created, dropped: result.dropped }, 'partition upkeep');
+    else logger.debug({ ran: result.ran }, 'partition upkeep: nothing to do');
+  });
 }

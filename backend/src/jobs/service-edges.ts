@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { ensurePartitions } from '../db/partitions.ts';
 import { callsCte } from '../query/traces/service-map-calls.ts';
+import { startPeriodicJob, type PeriodicJob } from './periodic-job.ts';
 
 // The service map's edge rollup: per site, minute and edge, the calls and
 // their latency sketch, recomputed from stored spans for recent closed minutes
@@ -39,12 +40,6 @@ export interface ServiceEdgeRollupResult {
   rows: number;
 }
 
-export interface ServiceEdgeRollup {
-  /** Settles after the first run (its errors are logged, not thrown). */
-  ready: Promise<void>;
-  /** Stops the timer and waits for a run under way. Safe twice. */
-  stop(): Promise<void>;
-}
 
 const MINUTE_MS = 60_000;
 // Taken with try-lock: when another process is computing, skip this run.
@@ -96,36 +91,9 @@ export async function runServiceEdgeRollup(options: Omit<ServiceEdgeRollupOption
 }
 
 /** Runs the rollup now and then every intervalMs until stopped. */
-export function startServiceEdgeRollup(options: ServiceEdgeRollupOptions): ServiceEdgeRollup {
-  const { logger } = options;
-  const intervalMs = options.intervalMs ?? MINUTE_MS;
-  let current: Promise<void> | null = null;
-  let stopped = false;
-
-  // Never two runs of this process at once: a tick during a slow run is skipped.
-  const runOnce = (): Promise<void> => {
-    if (current !== null || stopped) return current ?? Promise.resolve();
-    current = runServiceEdgeRollup(options)
-      .then(
-        (result) => logger.debug({ ran: result.ran, from: result.from, until: result.until, rows: result.rows }, 'service edge rollup'),
-        (error: unknown) => logger.error({ err: error }, 'service edge rollup failed; it will be tried again'),
-      )
-      .finally(() => {
-        current = null;
-      });
-    return current;
-  };
-
-  const ready = runOnce();
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  timer.unref(); // the rollup alone must not keep the process alive
-
-  return {
-    ready,
-    stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      await current;
-    },
-  };
+export function startServiceEdgeRollup(options: ServiceEdgeRollupOptions): PeriodicJob {
+  return startPeriodicJob('service edge rollup', options.intervalMs ?? MINUTE_MS, options.logger, async () => {
+    const result = await runServiceEdgeRollup(options);
+    options.logger.debug({ ran: result.ran, from: result.from, until: result.until, rows: result.rows }, 'service edge rollup');
+  });
 }

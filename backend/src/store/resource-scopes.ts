@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { sanitizeString, type ResourceJson, type ScopeJson, type SpanRow } from '@justanalytics/collector';
-import type pg from 'pg';
+import type { ResourceJson, ScopeJson, SpanRow } from '@justanalytics/collector';
 import { unnestInsert, unnestParams } from '../db/tables/columns.ts';
 import { resourceScopeColumns } from '../db/tables/resource-scopes.ts';
-import type { PartitionedTable } from '../db/partitions.ts';
-import type { AfterCommit, SiteRows } from './signal-writer.ts';
-import type { ParameterisedQuery } from './traces/trace-summaries.ts';
+import { contentId } from './content-id.ts';
+import { DailyRowWriter, WrittenDailyRows } from './daily-rows.ts';
+import type { ParameterisedQuery } from './parameterised-query.ts';
+import type { SiteRows } from './signal-writer.ts';
 
 /** What a row of any signal that carries OTLP's resource and scope (spans, logs) has of them. */
 export type ResourceScopeFields = Pick<SpanRow, 'resource' | 'resourceSchemaUrl' | 'scope' | 'scopeSchemaUrl'>;
@@ -25,7 +24,7 @@ export interface ResourceScopeRow {
   siteId: string;
   day: number;
   pair: ResourceScope;
-  /** Site, id and day: the table's primary key as text, for sorting and for WrittenResourceScopes. */
+  /** Site, id and day: the table's primary key as text, for sorting and for WrittenDailyRows. */
   key: string;
 }
 
@@ -36,20 +35,7 @@ export interface ResourceScopeRow {
  * object or key order it came in, so the id needs no lookup to be made.
  */
 export function resourceScopeId(resource: ResourceJson, resourceSchemaUrl: string, scope: ScopeJson, scopeSchemaUrl: string): Buffer {
-  const canonical = canonicalJson([resourceSchemaUrl, resource, scopeSchemaUrl, scope]);
-  return createHash('sha256').update(canonical).digest().subarray(0, 16);
-}
-
-function canonicalJson(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(sanitizeString(value));
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(sanitizeString(key))}:${canonicalJson(inner)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return contentId([resourceSchemaUrl, resource, scopeSchemaUrl, scope]);
 }
 
 /**
@@ -125,86 +111,16 @@ export function upsertResourceScopesQuery(rows: readonly ResourceScopeRow[]): Pa
   return { text: upsertSql, values: unnestParams(resourceScopeColumns, rows) };
 }
 
-/**
- * The resource_scopes rows this process has committed, so that a flush sends
- * only the new ones. Bounded: past maxKeys it starts again from empty (the
- * upsert tolerates rows that exist). It must be cleared whenever a partition
- * may have been dropped and made again, or spans would refer to rows that are
- * gone.
- */
-export class WrittenResourceScopes {
-  readonly #keys = new Set<string>();
-  readonly #maxKeys: number;
-  #generation = 0;
-
+/** The resource_scopes rows this process has committed (see WrittenDailyRows); one memory for every signal's writer. */
+export class WrittenResourceScopes extends WrittenDailyRows<ResourceScopeRow> {
   constructor(maxKeys = 100_000) {
-    this.#maxKeys = maxKeys;
-  }
-
-  get size(): number {
-    return this.#keys.size;
-  }
-
-  /** The rows not known to be in the table. */
-  unwritten(rows: readonly ResourceScopeRow[]): ResourceScopeRow[] {
-    return rows.filter((row) => !this.#keys.has(row.key));
-  }
-
-  /** Changes on every clear(); taken before a flush starts and handed to add(). */
-  get generation(): number {
-    return this.#generation;
-  }
-
-  /**
-   * Call after the COMMIT that wrote them, with the generation taken before
-   * the flush: when a clear() came in between (a partition dropped meanwhile,
-   * perhaps under these very rows), they are not remembered.
-   */
-  add(rows: readonly ResourceScopeRow[], generation: number): void {
-    if (generation !== this.#generation) return;
-    if (this.#keys.size + rows.length > this.#maxKeys) this.#keys.clear();
-    for (const row of rows) this.#keys.add(row.key);
-  }
-
-  clear(): void {
-    this.#keys.clear();
-    this.#generation++;
+    super(maxKeys);
   }
 }
 
-/**
- * The resource_scopes side of a signal writer whose rows carry a resource and
- * a scope: it writes a flush's rows not committed before and remembers them
- * once committed. Each writer has its own; two writers (spans, logs) sending
- * the same row once each is harmless, the insert skipping rows that exist.
- */
-export class ResourceScopeWriter {
-  readonly #written: WrittenResourceScopes;
-
+/** The resource_scopes side of a signal writer whose rows carry a resource and a scope (see DailyRowWriter). */
+export class ResourceScopeWriter extends DailyRowWriter<ResourceScopeRow> {
   constructor(written = new WrittenResourceScopes()) {
-    this.#written = written;
-  }
-
-  /**
-   * Call after the flush's own COPY that refers to these rows. Which rows are
-   * new is decided then: a partition dropped and made again by another flush
-   * before that COPY has cleared the memory by now (the COPY could not have
-   * gone into the new partition otherwise), and one dropped later waits for
-   * this COMMIT and takes these rows with it. Also, the new rows' locks are
-   * then held only until the COMMIT. The returned callback is for after it.
-   */
-  async write(client: pg.PoolClient, rows: readonly ResourceScopeRow[]): Promise<AfterCommit> {
-    const generation = this.#written.generation;
-    const fresh = this.#written.unwritten(rows);
-    if (fresh.length > 0) {
-      const upsert = upsertResourceScopesQuery(fresh);
-      await client.query(upsert.text, upsert.values);
-    }
-    return () => this.#written.add(fresh, generation);
-  }
-
-  /** A resource_scopes partition made now may replace one that held rows remembered as written. */
-  partitionsChanged(table?: PartitionedTable): void {
-    if (table === undefined || table === 'resource_scopes') this.#written.clear();
+    super('resource_scopes', upsertResourceScopesQuery, written);
   }
 }

@@ -29,6 +29,19 @@ export function copyLine<Row>(columns: readonly CopyColumn<Row>[], row: Row): st
   return line + '\n';
 }
 
+/** COPY text of the rows in chunks of about `chunkChars`, so a large flush is never one huge string. */
+export function* copyChunks<Row>(columns: readonly CopyColumn<Row>[], rows: Iterable<Row>, chunkChars = 256 * 1024): Generator<string> {
+  let chunk = '';
+  for (const row of rows) {
+    chunk += copyLine(columns, row);
+    if (chunk.length >= chunkChars) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
+}
+
 /**
  * One column of a table written by `INSERT … SELECT FROM unnest(…)`: its
  * name, its catalog type, and the row's value as a query parameter (one

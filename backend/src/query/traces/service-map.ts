@@ -3,24 +3,19 @@ import type { Database } from '../../db/database.ts';
 import type { TimeRange } from '../time-range.ts';
 import type { ConnectionType, NodeType } from './service-map-calls.ts';
 import { serviceMapEdges, type ServiceMapEdge } from './service-map-edges.ts';
+import type { RedStats } from './red-read.ts';
 import { serviceRed } from './service-red.ts';
 
-export interface ServiceMapNode {
+/**
+ * A service, with its RED from its own spans, or a virtual node (a database,
+ * cache, queue or host that sends no spans), with the calls into it and no
+ * latency (its callers' latencies are on the edges).
+ */
+export interface ServiceMapNode extends Omit<RedStats, 'spanCount' | 'errorSpanCount'> {
   /** `TYPE:NAME`, what edges refer to: a service and a virtual node of one name stay apart. */
   id: string;
   name: string;
   type: NodeType;
-  /** A service's RED from its own spans; a virtual node's from the calls into it. */
-  requestCount: number;
-  /** Requests per second over the range. */
-  requestRate: number;
-  errorCount: number;
-  /** errorCount / requestCount, 0 without requests. */
-  errorRate: number;
-  /** Milliseconds; null without requests, and for a virtual node (its callers' latencies are on the edges). */
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
 }
 
 export interface ServiceMapLink {

@@ -1,13 +1,14 @@
 import type { AnyValueJson, KeyValueJson, LogRow } from '@justanalytics/collector';
 import type pg from 'pg';
-import { dayOfNanos, isoDay } from '../../db/days.ts';
+import { dayOfNanos } from '../../db/days.ts';
 import type { PartitionedTable } from '../../db/partitions.ts';
 import { foldSearchText } from '../../db/search-text.ts';
-import { copyLine } from '../../db/tables/columns.ts';
+import { copyChunks } from '../../db/tables/columns.ts';
 import { copyLogsSql, logColumns, type LogCopyRow } from '../../db/tables/logs.ts';
+import { admitByDay } from '../admit-by-day.ts';
 import { copyInto } from '../copy-into.ts';
 import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from '../resource-scopes.ts';
-import type { Admission, AdmittedRow, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
+import type { Admission, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
 
 /**
  * The logs signal's writer: per flush one COPY into logs and one insert of
@@ -29,7 +30,7 @@ export class LogWriter implements SignalWriter<LogRow> {
   async write(client: pg.PoolClient, writes: readonly SiteRows<LogRow>[]): Promise<AfterCommit> {
     const ids = new ResourceScopeIds();
     const resourceScopes = resourceScopeRows(writes, ids);
-    await copyInto(client, copyLogsSql, logCopyChunks(writes, ids));
+    await copyInto(client, copyLogsSql, copyChunks(logColumns, logCopyRows(writes, ids)));
     return this.#resourceScopes.write(client, resourceScopes);
   }
 
@@ -45,36 +46,21 @@ const maxSeverity = 32767;
 /**
  * Splits a batch into the records that can be stored and those dated outside
  * the window of kept days (by their effective time: time, else observed time,
- * else when received), or with a severity number no smallint holds. Those are
- * reported through partial_success, never allowed to fail the batch. Decoding
+ * else when received), or with a severity number no smallint holds. Decoding
  * already refused times of 2^63 and over.
  */
 export function admitLogs(rows: readonly LogRow[], window: DayWindow): Admission<LogRow> {
-  const accepted: AdmittedRow<LogRow>[] = [];
-  let outsideWindow = 0;
-  let badSeverity = 0;
-  for (const row of rows) {
-    if (!Number.isInteger(row.severityNumber) || row.severityNumber < minSeverity || row.severityNumber > maxSeverity) {
-      badSeverity++;
-      continue;
-    }
-    const day = dayOfNanos(row.timestampUnixNano);
-    if (day < window.firstDay || day > window.lastDay) {
-      outsideWindow++;
-      continue;
-    }
-    accepted.push({ row, day });
-  }
-  const reasons: string[] = [];
-  if (outsideWindow > 0) {
-    reasons.push(`rejected ${records(outsideWindow)} dated outside the stored days ${isoDay(window.firstDay)} to ${isoDay(window.lastDay)} (UTC)`);
-  }
-  if (badSeverity > 0) reasons.push(`rejected ${records(badSeverity)} with a severity_number outside ${minSeverity} to ${maxSeverity}`);
-  return { accepted, rejected: outsideWindow + badSeverity, message: reasons.join('; ') };
-}
-
-function records(count: number): string {
-  return count === 1 ? '1 log record' : `${count} log records`;
+  return admitByDay(rows, window, {
+    noun: ['log record', 'log records'],
+    dated: 'dated',
+    dayOf: (row) => dayOfNanos(row.timestampUnixNano),
+    rules: [
+      {
+        refuses: (row) => !Number.isInteger(row.severityNumber) || row.severityNumber < minSeverity || row.severityNumber > maxSeverity,
+        reason: `with a severity_number outside ${minSeverity} to ${maxSeverity}`,
+      },
+    ],
+  });
 }
 
 /**
@@ -128,21 +114,11 @@ function collectStrings(value: AnyValueJson, parts: string[], budget: { left: nu
   }
 }
 
-/**
- * COPY text for many writes' records in chunks of about `chunkChars`, so a
- * large flush is never one huge string. `ids` gives each row's resource_scopes id.
- */
-export function* logCopyChunks(writes: readonly SiteRows<LogRow>[], ids: ResourceScopeIds, chunkChars = 256 * 1024): Generator<string> {
-  let chunk = '';
+/** The logs rows of many writes' records; `ids` gives each record's resource_scopes id. */
+export function* logCopyRows(writes: readonly SiteRows<LogRow>[], ids: ResourceScopeIds): Generator<LogCopyRow> {
   for (const { siteId, rows } of writes) {
     for (const { row } of rows) {
-      const copyRow: LogCopyRow = { siteId, log: row, resourceScopeId: ids.of(row).id, searchText: logSearchText(row.body, row.attributes) };
-      chunk += copyLine(logColumns, copyRow);
-      if (chunk.length >= chunkChars) {
-        yield chunk;
-        chunk = '';
-      }
+      yield { siteId, log: row, resourceScopeId: ids.of(row).id, searchText: logSearchText(row.body, row.attributes) };
     }
   }
-  if (chunk !== '') yield chunk;
 }

@@ -1,17 +1,15 @@
-import { createHash } from 'node:crypto';
-import { sanitizeString, type KeyValueJson, type MetricPointRow } from '@justanalytics/collector';
-import type pg from 'pg';
-import type { PartitionedTable } from '../../db/partitions.ts';
+import type { KeyValueJson, MetricPointRow } from '@justanalytics/collector';
 import { metricSeriesColumns, type MetricSeriesInsert } from '../../db/tables/metric-series.ts';
 import { unnestInsert, unnestParams } from '../../db/tables/columns.ts';
-import type { AfterCommit } from '../signal-writer.ts';
+import { contentId } from '../content-id.ts';
+import { DailyRowWriter, WrittenDailyRows } from '../daily-rows.ts';
 
 /** One series of a flush: what its metric_series row holds. */
 export type MetricSeries = MetricSeriesInsert['series'];
 
 /** A metric_series row a flush needs: one series of one site on one UTC day. */
 export interface MetricSeriesRow extends MetricSeriesInsert {
-  /** Site, id and day: the table's primary key as text, for sorting and for WrittenMetricSeries. */
+  /** Site, id and day: the table's primary key as text, for sorting and for WrittenDailyRows. */
   key: string;
 }
 
@@ -26,7 +24,7 @@ export function metricSeriesId(
   identity: Pick<MetricPointRow, 'metricName' | 'type' | 'unit' | 'temporality' | 'monotonic' | 'attributes'>,
   resourceScopeId: Buffer,
 ): Buffer {
-  const canonical = canonicalJson([
+  return contentId([
     identity.metricName,
     identity.type,
     identity.unit,
@@ -35,23 +33,10 @@ export function metricSeriesId(
     resourceScopeId.toString('hex'),
     sortedAttributes(identity.attributes),
   ]);
-  return createHash('sha256').update(canonical).digest().subarray(0, 16);
 }
 
 function sortedAttributes(attributes: readonly KeyValueJson[]): KeyValueJson[] {
   return [...attributes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-function canonicalJson(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(sanitizeString(value));
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(sanitizeString(key))}:${canonicalJson(inner)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /**
@@ -128,38 +113,9 @@ export class MetricSeriesRows {
 const upsertSql = `${unnestInsert('metric_series', metricSeriesColumns)}
 ON CONFLICT (site_id, id, day) DO NOTHING`;
 
-/**
- * The metric_series side of the metrics writer: it writes a flush's series
- * rows not committed before and remembers them once committed. Bounded: past
- * maxKeys it starts again from empty (the upsert tolerates rows that exist).
- * It forgets everything when a metric_series partition may have been dropped
- * and made again, or points would refer to rows that are gone.
- */
-export class MetricSeriesWriter {
-  readonly #keys = new Set<string>();
-  readonly #maxKeys: number;
-  #generation = 0;
-
+/** The metric_series side of the metrics writer (see DailyRowWriter): a flush's series rows not committed before. */
+export class MetricSeriesWriter extends DailyRowWriter<MetricSeriesRow> {
   constructor(maxKeys = 200_000) {
-    this.#maxKeys = maxKeys;
-  }
-
-  /** Call after the flush's COPY of the points (see ResourceScopeWriter.write for why then). */
-  async write(client: pg.PoolClient, rows: readonly MetricSeriesRow[]): Promise<AfterCommit> {
-    const generation = this.#generation;
-    const fresh = rows.filter((row) => !this.#keys.has(row.key));
-    if (fresh.length > 0) await client.query(upsertSql, unnestParams(metricSeriesColumns, fresh));
-    return () => {
-      if (generation !== this.#generation) return;
-      if (this.#keys.size + fresh.length > this.#maxKeys) this.#keys.clear();
-      for (const row of fresh) this.#keys.add(row.key);
-    };
-  }
-
-  partitionsChanged(table?: PartitionedTable): void {
-    if (table === undefined || table === 'metric_series') {
-      this.#keys.clear();
-      this.#generation++;
-    }
+    super('metric_series', (rows) => ({ text: upsertSql, values: unnestParams(metricSeriesColumns, rows) }), new WrittenDailyRows(maxKeys));
   }
 }

@@ -1,12 +1,13 @@
 import type { MetricPointRow } from '@justanalytics/collector';
 import type pg from 'pg';
-import { dayOfNanos, isoDay } from '../../db/days.ts';
+import { dayOfNanos } from '../../db/days.ts';
 import type { PartitionedTable } from '../../db/partitions.ts';
-import { copyLine } from '../../db/tables/columns.ts';
+import { copyChunks } from '../../db/tables/columns.ts';
 import { copyMetricPointsSql, metricPointColumns, type MetricPointCopyRow } from '../../db/tables/metric-points.ts';
+import { admitByDay } from '../admit-by-day.ts';
 import { copyInto } from '../copy-into.ts';
 import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from '../resource-scopes.ts';
-import type { Admission, AdmittedRow, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
+import type { Admission, AfterCommit, DayWindow, SignalWriter, SiteRows } from '../signal-writer.ts';
 import { MetricSeriesIds, MetricSeriesRows, MetricSeriesWriter } from './metric-series.ts';
 
 /**
@@ -31,7 +32,7 @@ export class MetricWriter implements SignalWriter<MetricPointRow> {
     const ids = new ResourceScopeIds();
     const resourceScopes = resourceScopeRows(writes, ids);
     const { copyRows, series } = metricPointCopyRows(writes, ids);
-    await copyInto(client, copyMetricPointsSql, metricPointCopyChunks(copyRows));
+    await copyInto(client, copyMetricPointsSql, copyChunks(metricPointColumns, copyRows));
     const seriesWritten = await this.#series.write(client, series.rows());
     const scopesWritten = await this.#resourceScopes.write(client, resourceScopes);
     return () => {
@@ -74,35 +75,15 @@ function storable(row: MetricPointRow): boolean {
 /**
  * Splits a batch into the points that can be stored and those dated outside
  * the window of kept days (by the UTC day of their time), or holding a count
- * or time of 2^63 or more (OTLP's uint64; the columns are bigint). Those are
- * reported through partial_success, never allowed to fail the batch.
+ * or time of 2^63 or more (OTLP's uint64; the columns are bigint).
  */
 export function admitMetricPoints(rows: readonly MetricPointRow[], window: DayWindow): Admission<MetricPointRow> {
-  const accepted: AdmittedRow<MetricPointRow>[] = [];
-  let outsideWindow = 0;
-  let tooLarge = 0;
-  for (const row of rows) {
-    if (!storable(row)) {
-      tooLarge++;
-      continue;
-    }
-    const day = dayOfNanos(row.timeUnixNano);
-    if (day < window.firstDay || day > window.lastDay) {
-      outsideWindow++;
-      continue;
-    }
-    accepted.push({ row, day });
-  }
-  const reasons: string[] = [];
-  if (outsideWindow > 0) {
-    reasons.push(`rejected ${points(outsideWindow)} dated outside the stored days ${isoDay(window.firstDay)} to ${isoDay(window.lastDay)} (UTC)`);
-  }
-  if (tooLarge > 0) reasons.push(`rejected ${points(tooLarge)} with a count or time of 2^63 or more`);
-  return { accepted, rejected: outsideWindow + tooLarge, message: reasons.join('; ') };
-}
-
-function points(count: number): string {
-  return count === 1 ? '1 metric data point' : `${count} metric data points`;
+  return admitByDay(rows, window, {
+    noun: ['metric data point', 'metric data points'],
+    dated: 'dated',
+    dayOf: (row) => dayOfNanos(row.timeUnixNano),
+    rules: [{ refuses: (row) => !storable(row), reason: 'with a count or time of 2^63 or more' }],
+  });
 }
 
 /** Each point with its series' id, and the distinct series rows of the flush. */
@@ -120,15 +101,3 @@ export function metricPointCopyRows(writes: readonly SiteRows<MetricPointRow>[],
   return { copyRows, series };
 }
 
-/** COPY text of the points in chunks of about `chunkChars`, so a large flush is never one huge string. */
-export function* metricPointCopyChunks(rows: readonly MetricPointCopyRow[], chunkChars = 256 * 1024): Generator<string> {
-  let chunk = '';
-  for (const row of rows) {
-    chunk += copyLine(metricPointColumns, row);
-    if (chunk.length >= chunkChars) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk !== '') yield chunk;
-}

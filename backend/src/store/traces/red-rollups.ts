@@ -3,7 +3,7 @@ import { redRollupColumns, type RedRollupDelta } from '../../db/tables/red-rollu
 import { unnestParams } from '../../db/tables/columns.ts';
 import { LatencySketch } from '../../rollups/latency-sketch.ts';
 import type { SiteRows } from '../signal-writer.ts';
-import type { ParameterisedQuery } from './trace-summaries.ts';
+import type { ParameterisedQuery } from '../parameterised-query.ts';
 
 export type { RedRollupDelta };
 

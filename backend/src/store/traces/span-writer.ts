@@ -1,7 +1,7 @@
 import type { SpanRow } from '@justanalytics/collector';
 import type pg from 'pg';
 import type { PartitionedTable } from '../../db/partitions.ts';
-import { copyLine } from '../../db/tables/columns.ts';
+import { copyChunks } from '../../db/tables/columns.ts';
 import { copySpansSql, spanColumns, type SpanCopyRow } from '../../db/tables/spans.ts';
 import { copyInto } from '../copy-into.ts';
 import { ResourceScopeIds, resourceScopeRows, ResourceScopeWriter } from '../resource-scopes.ts';
@@ -35,7 +35,7 @@ export class SpanWriter implements SignalWriter<SpanRow> {
     const resourceScopes = resourceScopeRows(writes, ids);
     const summaries = upsertTraceSummariesQuery(summariseSpans(writes));
     const red = this.#redRollups ? summariseRed(writes) : { minutes: [], hours: [] };
-    await copyInto(client, copySpansSql, spanCopyChunks(writes, ids));
+    await copyInto(client, copySpansSql, copyChunks(spanColumns, spanCopyRows(writes, ids)));
     const remember = await this.#resourceScopes.write(client, resourceScopes);
     await client.query(summaries.text, summaries.values);
     for (const rollup of [upsertRedRollupsQuery('red_minutes', red.minutes), upsertRedRollupsQuery('red_hours', red.hours)]) {
@@ -49,21 +49,9 @@ export class SpanWriter implements SignalWriter<SpanRow> {
   }
 }
 
-/**
- * COPY text for many writes' spans in chunks of about `chunkChars`, so a large
- * flush is never one huge string. `ids` gives each row's resource_scopes id.
- */
-export function* spanCopyChunks(writes: readonly SiteRows<SpanRow>[], ids: ResourceScopeIds, chunkChars = 256 * 1024): Generator<string> {
-  let chunk = '';
+/** The spans rows of many writes' spans; `ids` gives each span's resource_scopes id. */
+export function* spanCopyRows(writes: readonly SiteRows<SpanRow>[], ids: ResourceScopeIds): Generator<SpanCopyRow> {
   for (const { siteId, rows } of writes) {
-    for (const { row } of rows) {
-      const copyRow: SpanCopyRow = { siteId, span: row, resourceScopeId: ids.of(row).id };
-      chunk += copyLine(spanColumns, copyRow);
-      if (chunk.length >= chunkChars) {
-        yield chunk;
-        chunk = '';
-      }
-    }
+    for (const { row } of rows) yield { siteId, span: row, resourceScopeId: ids.of(row).id };
   }
-  if (chunk !== '') yield chunk;
 }

@@ -2,6 +2,7 @@ import type { SpanRow } from '@justanalytics/collector';
 import { traceSummaryColumns, type TraceSummaryDelta } from '../../db/tables/trace-summaries.ts';
 import { unnestInsert, unnestParams } from '../../db/tables/columns.ts';
 import type { SiteRows } from '../signal-writer.ts';
+import type { ParameterisedQuery } from '../parameterised-query.ts';
 
 export type { TraceSummaryDelta };
 
@@ -49,11 +50,6 @@ ON CONFLICT (site_id, trace_id, day) DO UPDATE SET
   error_count = s.error_count + EXCLUDED.error_count,
   root_service_name = CASE WHEN s.root_span_name IS NULL THEN EXCLUDED.root_service_name ELSE s.root_service_name END,
   root_span_name = COALESCE(s.root_span_name, EXCLUDED.root_span_name)`;
-
-export interface ParameterisedQuery {
-  text: string;
-  values: unknown[];
-}
 
 /** The upsert of a flush's deltas; bigints go in as decimal strings. */
 export function upsertTraceSummariesQuery(deltas: readonly TraceSummaryDelta[]): ParameterisedQuery {
