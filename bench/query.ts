@@ -65,10 +65,14 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
       await buildRollups(handle.db, plan);
       console.log(`rollups built in ${((performance.now() - rollupStart) / 1000).toFixed(0)} s`);
     }
-    const settings = await sql<{ name: string; setting: string; unit: string | null }>`
-      SELECT name, setting, unit FROM pg_settings
-      WHERE name IN ('server_version', 'shared_buffers', 'max_wal_size', 'work_mem', 'effective_cache_size', 'synchronous_commit')`.execute(handle.db);
-    const database = settings.rows.map((s) => `${s.name}=${s.setting}${s.unit ?? ''}`).join(', ');
+    // The server's own values (reset_val), not a session's: the seed turns synchronous_commit off for itself.
+    const settings = await sql<{ name: string; value: string }>`
+      SELECT name, CASE WHEN unit IS NULL THEN reset_val
+                        ELSE pg_size_pretty(reset_val::bigint * pg_size_bytes(CASE WHEN unit ~ '^[0-9]' THEN unit ELSE '1' || unit END)) END AS value
+      FROM pg_settings
+      WHERE name IN ('server_version', 'shared_buffers', 'max_wal_size', 'work_mem', 'effective_cache_size', 'synchronous_commit')
+      ORDER BY name`.execute(handle.db);
+    const database = settings.rows.map((s) => `${s.name}=${s.value}`).join(', ');
     return { plan, readKey, ingestKey, database };
   } finally {
     await handle.close();
@@ -141,7 +145,7 @@ async function measure(apiPort: number, readKey: string, cases: QueryCase[]): Pr
       else errors++;
     }
     results[query.name] = { ...latencyOf(samples), errors };
-    console.log(`  ${query.name}: p50 ${results[query.name]!.p50} ms, p95 ${results[query.name]!.p95} ms${errors ? `, ${errors} errors` : ''}`);
+    console.log(`  ${query.name}: p50 ${results[query.name]!.p50} ms, p95 ${results[query.name]!.p95} ms${errors ? `, ${errors} failed` : ''}`);
   }
   agent.destroy();
   return results;

@@ -34,8 +34,11 @@ interface QueryResults {
 }
 
 export function queryTable(results: QueryResults): string {
-  const cell = (l: (Latency & { errors: number }) | undefined): string =>
-    l === undefined ? '–' : `${l.p50} / ${l.p95} / ${l.p99}${l.errors ? ` (${l.errors} errors)` : ''}`;
+  const cell = (l: (Latency & { errors: number }) | undefined): string => {
+    if (l === undefined) return '–';
+    if (l.calls === 0) return `every call failed (${l.errors}: over the API's statement timeout)`;
+    return `${l.p50} / ${l.p95} / ${l.p99}${l.errors ? ` (${l.errors} failed)` : ''}`;
+  };
   const lines = [
     '| query | idle p50 / p95 / p99 ms | while ingesting p50 / p95 / p99 ms |',
     '| --- | --- | --- |',

@@ -6,11 +6,16 @@ import { API_POOL_DEFAULTS, MEMORY_SIZE } from './db/connect.ts';
 import { storedSignals, type StoredSignal } from './db/partitions.ts';
 import { STORE_DEFAULTS } from './store/postgres-sink.ts';
 
-/** Everything `serve` and the admin commands need, read once at start. */
+/** Everything `serve`, `collect` and the admin commands need, read once at start. */
 export interface Config {
   /** PostgreSQL to use; when unset, an embedded server is run in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * Whether `serve` runs the OTLP receivers (`--no-ingest` turns them off, leaving the API and the jobs, for
+   * when `collect` processes receive). `collect` always receives. Default true.
+   */
+  ingest: boolean;
   host: string;
   otlpHttpPort: number;
   otlpGrpcPort: number;
@@ -50,7 +55,9 @@ export interface Config {
 }
 
 /** Values given on the command line, by config key; they win over the environment. */
-export type ConfigFlags = Partial<Record<'data-dir' | 'host' | 'otlp-http-port' | 'otlp-grpc-port' | 'api-port', string>>;
+export type ConfigFlags = Partial<Record<'data-dir' | 'host' | 'otlp-http-port' | 'otlp-grpc-port' | 'api-port', string>> & {
+  'no-ingest'?: boolean;
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -60,11 +67,18 @@ export class ConfigError extends Error {
 }
 
 export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
-  const pick = (flag: keyof ConfigFlags | null, variable: string): string | undefined =>
+  const pick = (flag: Exclude<keyof ConfigFlags, 'no-ingest'> | null, variable: string): string | undefined =>
     (flag ? flags[flag] : undefined) ?? nonEmpty(env[variable]);
+  const ingest = flags['no-ingest'] !== true;
+  if (!ingest) {
+    // Ports of receivers that will not run: the command line contradicts itself.
+    const given = (['otlp-http-port', 'otlp-grpc-port'] as const).find((flag) => flags[flag] !== undefined);
+    if (given !== undefined) throw new ConfigError(`--no-ingest runs no receivers: drop --${given}`);
+  }
   return {
     databaseUrl: nonEmpty(env.DATABASE_URL),
     dataDir: resolve(pick('data-dir', 'JUSTANALYTICS_DATA_DIR') ?? '.justanalytics'),
+    ingest,
     host: pick('host', 'JUSTANALYTICS_HOST') ?? DEFAULT_HOST,
     otlpHttpPort: port(pick('otlp-http-port', 'JUSTANALYTICS_OTLP_HTTP_PORT'), 4318, 'OTLP/HTTP port'),
     otlpGrpcPort: port(pick('otlp-grpc-port', 'JUSTANALYTICS_OTLP_GRPC_PORT'), 4317, 'OTLP/gRPC port'),

@@ -88,6 +88,27 @@ t.test('concurrent runs in several processes do the work once', async (t) => {
   t.ok(results.some((result) => result.ran));
 });
 
+t.test('concurrent retention in several processes drops each expired partition once and fails none', async (t) => {
+  const { url, handle } = await createTestDatabase(t);
+  for (const table of partitionedTables) await ensurePartitions(handle.db, table, new Date('2026-11-01T00:00:00Z'), new Date('2026-11-24T00:00:00Z'));
+  const handles = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ databaseUrl: url, dataDir: '.', logger, poolSize: 2 })));
+  t.teardown(() => Promise.all(handles.map((h) => h.close())));
+  const now = () => Date.parse('2026-11-23T00:00:00Z');
+  // Two retentions, as processes configured apart during a rolling change: each drops what it sees expired.
+  const results = await Promise.all(
+    handles.flatMap((h) => [runPartitionUpkeep({ db: h.db, logger, retentionDays: 7, now }), runPartitionUpkeep({ db: h.db, logger, retentionDays: 14, now })]),
+  );
+  const dropped = results.flatMap((result) => result.dropped);
+  t.equal(new Set(dropped).size, dropped.length, 'no partition dropped twice');
+  // Retention 7 from 2026-11-23 keeps 2026-11-16 onwards: the 15 days from 2026-11-01 go, whichever run dropped them.
+  for (const table of partitionedTables) {
+    const kept = (await listPartitions(handle.db, table)).map((p) => p.name);
+    t.notOk(kept.includes(`${table}_p20261115`), `${table}: expired days dropped`);
+    t.ok(kept.includes(`${table}_p20261116`), `${table}: the kept days stay`);
+  }
+  t.same(await runPartitionUpkeep({ db: handle.db, logger, retentionDays: 7, now }).then((r) => r.dropped), [], 'nothing left to drop');
+});
+
 t.test('startPartitionUpkeep runs at once, again on its interval, and stops', async (t) => {
   const { handle } = await createTestDatabase(t);
   let clock = Date.parse('2026-11-23T12:00:00Z');

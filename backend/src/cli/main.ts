@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig, type ConfigFlags } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { runCitusCommand } from './citus-command.ts';
+import { runCollectCommand } from './collect-command.ts';
 import { runKeysCommand } from './keys-command.ts';
 import { runMigrateCommand } from './migrate-command.ts';
 import { runServeCommand } from './serve-command.ts';
@@ -14,6 +16,7 @@ const options = {
   'otlp-http-port': { type: 'string' },
   'otlp-grpc-port': { type: 'string' },
   'api-port': { type: 'string' },
+  'no-ingest': { type: 'boolean' },
   name: { type: 'string' },
   domain: { type: 'string' },
   site: { type: 'string' },
@@ -44,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     'otlp-http-port': values['otlp-http-port'],
     'otlp-grpc-port': values['otlp-grpc-port'],
     'api-port': values['api-port'],
+    'no-ingest': values['no-ingest'],
   };
   try {
     const config = readConfig(flags);
@@ -52,12 +56,16 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         return await runServeCommand(context);
+      case 'collect':
+        return await runCollectCommand(context);
       case 'migrate':
         return await runMigrateCommand(context);
       case 'sites':
         return await runSitesCommand(context);
       case 'keys':
         return await runKeysCommand(context);
+      case 'citus':
+        return await runCitusCommand(context);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -1,7 +1,11 @@
 export const usage = `Usage: justanalytics <command> [options]
 
 Commands:
-  serve                         run the collector (OTLP/HTTP, OTLP/gRPC) and the API
+  serve                         run the collector (OTLP/HTTP, OTLP/gRPC), the API and the jobs
+  serve --no-ingest             run the API and the jobs only, beside collect processes
+  collect                       run the receivers only (OTLP/HTTP with /healthz and
+                                /readyz, OTLP/gRPC): stateless, as many as needed on
+                                one database (DATABASE_URL); no API, no jobs
   migrate                       bring the database schema up to date
   sites create --name N [--domain D] [--json]
   sites list [--json]
@@ -10,16 +14,19 @@ Commands:
                                 read, admin; default ingest only
   keys list [--site ID] [--json]
   keys revoke ID [--json]
+  citus enable [--json]         distribute the tables over a Citus cluster (needs
+                                the citus extension; safe to run again)
 
 Options for every command:
   --data-dir DIR                embedded database directory (default ./.justanalytics,
                                 env JUSTANALYTICS_DATA_DIR); ignored when DATABASE_URL is set
-Options for serve:
+Options for serve and collect:
   --host H                      listen address (default 127.0.0.1, env JUSTANALYTICS_HOST)
   --otlp-http-port N            default 4318 (env JUSTANALYTICS_OTLP_HTTP_PORT)
   --otlp-grpc-port N            default 4317 (env JUSTANALYTICS_OTLP_GRPC_PORT)
-  --api-port N                  default 8080 (env JUSTANALYTICS_API_PORT)
-Retention for serve (env only): JUSTANALYTICS_RETENTION_DAYS days of every signal
+  --api-port N                  serve only; default 8080 (env JUSTANALYTICS_API_PORT)
+  --no-ingest                   serve only: no receivers, no OTLP ports
+Retention for serve and collect (env only): JUSTANALYTICS_RETENTION_DAYS days of every signal
   (default 30); JUSTANALYTICS_TRACES_RETENTION_DAYS, JUSTANALYTICS_LOGS_RETENTION_DAYS
   and JUSTANALYTICS_METRICS_RETENTION_DAYS set one signal apart
 `;

@@ -17,6 +17,7 @@ import {
 import { InFlight } from './in-flight.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { createOtlpGrpcServer } from './otlp-grpc.ts';
+import type { Readiness } from './http-health.ts';
 import { createOtlpHttpServer } from './otlp-http.ts';
 import type { SignalDescriptor } from './signal.ts';
 
@@ -60,6 +61,12 @@ export interface CollectorOptions {
    * request (decode/decode-limits.ts). Limits left out keep their defaults.
    */
   decodeLimits?: Partial<DecodeLimits>;
+  /**
+   * What GET /readyz on the OTLP/HTTP port checks, e.g. that the sink's
+   * database answers; /healthz there needs nothing. Default: none (ready
+   * while listening).
+   */
+  readiness?: Readiness;
 }
 
 export interface CollectorPorts {
@@ -127,6 +134,7 @@ export function createCollector(options: CollectorOptions): Collector {
         corsOrigins: settings.corsOrigins,
         trustedProxies: settings.trustedProxies,
         requestTimeoutMs: settings.requestTimeoutMs,
+        readiness: options.readiness,
         logger,
       });
       stops.unshift(() => http.close());

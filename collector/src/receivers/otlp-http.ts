@@ -11,6 +11,8 @@ import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import { otlpSignals } from '../signals/index.ts';
 import type { Sink } from '../sink/sink.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.ts';
+import { httpHealthRoutes } from './http-health.ts';
+import type { Readiness } from './http-health.ts';
 import { classifyError, encodeRpcStatus, httpStatusOf, ReceiverError, retryAfterHeaderOf } from './errors.ts';
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
@@ -145,15 +147,20 @@ export interface OtlpHttpServerOptions extends OtlpHttpOptions {
    * one is answered 408 and its connection closed. Default 30 s.
    */
   requestTimeoutMs?: number;
+  /** What GET /readyz checks (http-health.ts), e.g. that the storage answers. Default: none, ready while listening. */
+  readiness?: Readiness;
+  /** How long /readyz waits for `readiness`. Default 2000 ms. */
+  readyTimeoutMs?: number;
 }
 
 /**
  * A Fastify instance of its own for the OTLP/HTTP receiver (port 4318 by
  * convention), with request ids and logs that carry neither addresses,
- * headers (API keys) nor bodies.
+ * headers (API keys) nor bodies, and the health routes /healthz and /readyz
+ * beside the exports (http-health.ts).
  */
 export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Promise<FastifyInstance> {
-  const { logger, trustedProxies = [], requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, ...pluginOptions } = options;
+  const { logger, trustedProxies = [], requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, readiness, readyTimeoutMs, ...pluginOptions } = options;
   if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) {
     throw new TypeError(`otlp-http: options.requestTimeoutMs must be a positive integer, got ${String(requestTimeoutMs)}`);
   }
@@ -176,6 +183,12 @@ export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Prom
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // Beside the OTLP plugin, not in it: neither its error handler nor its body handling applies.
+  await app.register(httpHealthRoutes, { readiness, readyTimeoutMs, closing: () => closing });
   await app.register(otlpHttpPlugin, pluginOptions);
   await app.ready();
   return app;
