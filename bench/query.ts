@@ -7,7 +7,8 @@
 // bench/results/query-<date>.json and .md.
 //
 //   npm run bench -- query                          embedded PostgreSQL in a temp dir
-//   BENCH_DATA_DIR=/var/tmp/ja-bench npm run bench -- query   keep (and reuse) the seeded data
+//   BENCH_DATA_DIR=/var/tmp/ja-bench npm run bench -- query   keep (and reuse) the seeded data; a reused
+//                                   directory also holds what earlier runs' steady ingest added
 //   DATABASE_URL=postgres://… npm run bench -- query
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
