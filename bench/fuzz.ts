@@ -1,7 +1,7 @@
 // Long fuzzing run of the properties that `npm test` runs a few hundred times
-// each: the OTLP protobuf and OTLP/JSON trace decoders (arbitrary input,
-// mutated valid requests, JSON vs protobuf differential) and the query API's
-// parameter parsing. Same property definitions as the tests
+// each: the OTLP protobuf and OTLP/JSON trace and metrics decoders (arbitrary
+// input, mutated valid requests, JSON vs protobuf differential) and the query
+// API's parameter parsing. Same property definitions as the tests
 // (collector/test/fuzz/, backend/test/helpers/query-param-properties.ts).
 //
 //   npm run fuzz                               every property, 100,000 runs each
@@ -12,13 +12,14 @@
 // becomes a named case in collector/test/fuzz-regressions.test.ts (or
 // backend/test/fuzz-regressions.test.ts). Exits 1 when any property failed.
 import { decodeProperties } from '../collector/test/fuzz/decode-properties.ts';
+import { metricsProperties } from '../collector/test/fuzz/metrics-properties.ts';
 import { runFuzzProperty, type FuzzProperty } from '../collector/test/fuzz/fuzz-settings.ts';
 import { queryParamProperties } from '../backend/test/helpers/query-param-properties.ts';
 
 const DEFAULT_RUNS = '100000';
 const env = { ...process.env, FUZZ_RUNS: process.env.FUZZ_RUNS || DEFAULT_RUNS };
 const filters = process.argv.slice(2).map((filter) => filter.toLowerCase());
-const all: FuzzProperty[] = [...decodeProperties, ...queryParamProperties];
+const all: FuzzProperty[] = [...decodeProperties, ...metricsProperties, ...queryParamProperties];
 const selected = filters.length === 0 ? all : all.filter((entry) => filters.some((filter) => entry.name.toLowerCase().includes(filter)));
 if (selected.length === 0) {
   process.stderr.write(`no property matches ${filters.join(', ')}; properties:\n${all.map((entry) => `  ${entry.name}`).join('\n')}\n`);
