@@ -1,6 +1,7 @@
 // Query benchmark: seeds `BENCH_SPANS` spans (default 10 million, in traces of
-// 4 spans over 7 days, 5 services) straight in SQL, builds the rollups the
-// ingest path keeps, then measures the query API's latency (p50/p95/p99 over
+// 4 spans over 7 days, 5 services), `BENCH_LOGS` log records (default 1
+// million) and `BENCH_METRIC_POINTS` metric points (default 10 million)
+// straight in SQL, builds the rollups the ingest path keeps, then measures the query API's latency (p50/p95/p99 over
 // repeated, varied calls) idle and again while a steady ingest of
 // `BENCH_INGEST_RATE` spans/s (default 15,000) arrives, against
 // `justanalytics serve` running as its own process. Writes
@@ -10,6 +11,7 @@
 //   BENCH_DATA_DIR=/var/tmp/ja-bench npm run bench -- query   keep (and reuse) the seeded data; a reused
 //                                   directory also holds what earlier runs' steady ingest added
 //   DATABASE_URL=postgres://… npm run bench -- query
+//   BENCH_QUERIES=logs,metrics npm run bench -- query   only the queries whose name has one of these
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -25,11 +27,15 @@ import { createApiKey } from '../backend/src/store/api-keys.ts';
 import { ensureDefaultSite } from '../backend/src/store/default-site.ts';
 import { latencyOf, type Latency } from './latency.ts';
 import { seededTraceId, seedPlan, seedSpans, services, customers, type SeedPlan } from './query-seed.ts';
+import { hosts, seedLogs, seedMetrics } from './query-seed-signals.ts';
 import { machineDescription, writeResults } from './results.ts';
 import { startSteadyIngest } from './steady-ingest.ts';
 import { buildRollups } from './query-rollups.ts';
 
 const totalSpans = Number(process.env.BENCH_SPANS ?? 10_000_000);
+const totalLogs = Number(process.env.BENCH_LOGS ?? 1_000_000);
+const totalMetricPoints = Number(process.env.BENCH_METRIC_POINTS ?? 10_000_000);
+const onlyQueries = (process.env.BENCH_QUERIES ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
 const days = 7;
 const callsPerQuery = Number(process.env.BENCH_CALLS ?? 40);
 const ingestRate = Number(process.env.BENCH_INGEST_RATE ?? 15_000);
@@ -66,6 +72,9 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
       await buildRollups(handle.db, plan);
       console.log(`rollups built in ${((performance.now() - rollupStart) / 1000).toFixed(0)} s`);
     }
+    await seedSignal('log records', 'logs', totalLogs, (n) => seedLogs(handle.db, plan, n, console.log));
+    await seedSignal('metric points', 'metric_points', totalMetricPoints, (n) => seedMetrics(handle.db, plan, n, console.log));
+    await sql`ANALYZE`.execute(handle.db);
     // The server's own values (reset_val), not a session's: the seed turns synchronous_commit off for itself.
     const settings = await sql<{ name: string; value: string }>`
       SELECT name, CASE WHEN unit IS NULL THEN reset_val
@@ -75,6 +84,20 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
       ORDER BY name`.execute(handle.db);
     const database = settings.rows.map((s) => `${s.name}=${s.value}`).join(', ');
     return { plan, readKey, ingestKey, database };
+
+    /** Seeds a signal's rows unless the database holds about that many already. */
+    async function seedSignal(what: string, table: 'logs' | 'metric_points', wanted: number, seed: (n: number) => Promise<void>): Promise<void> {
+      const { rows: counted } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)} WHERE site_id = ${plan.siteId}::bigint`.execute(handle.db);
+      const have = Number(counted[0]?.n ?? 0);
+      if (have >= wanted * 0.9) {
+        console.log(`reusing ${have} ${what} already in the database`);
+        return;
+      }
+      console.log(`seeding ${wanted} ${what} over ${days} days …`);
+      const started = performance.now();
+      await seed(wanted);
+      console.log(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    }
   } finally {
     await handle.close();
   }
@@ -99,6 +122,8 @@ interface QueryCase {
   name: string;
   /** The path and query of call `i`: calls vary their parameters. */
   path(i: number): string;
+  /** A JSON body to POST with call `i`; a GET without. */
+  body?(i: number): object;
 }
 
 function queryCases(plan: SeedPlan): QueryCase[] {
@@ -109,8 +134,12 @@ function queryCases(plan: SeedPlan): QueryCase[] {
     const end = plan.firstDayMs + hours * hourMs + Math.floor(((i * 7919) % 1000) / 1000 * span / hourMs) * hourMs;
     return `start=${iso(end - hours * hourMs)}&end=${iso(end)}`;
   };
+  const windowMs = (i: number, hours: number): { start: number; end: number } => {
+    const query = new URLSearchParams(window(i, hours));
+    return { start: Date.parse(query.get('start')!), end: Date.parse(query.get('end')!) };
+  };
   const service = (i: number): string => services[i % services.length]!;
-  return [
+  const cases: QueryCase[] = [
     { name: 'trace by ID', path: (i) => `/api/v1/traces/${seededTraceId(i % plan.days, 1 + ((i * 104_729) % plan.tracesPerDay))}` },
     { name: 'search: service, 1 h', path: (i) => `/api/v1/traces?service=${service(i)}&${window(i, 1)}` },
     { name: 'search: service + attribute, 24 h', path: (i) => `/api/v1/traces?service=${service(i)}&attr.customer.id=cust-${(i * 7_717) % customers}&${window(i, 24)}` },
@@ -120,28 +149,43 @@ function queryCases(plan: SeedPlan): QueryCase[] {
     { name: 'operations of a service, 24 h', path: (i) => `/api/v1/services/${service(i)}/operations?${window(i, 24)}` },
     { name: 'service map, 1 h', path: (i) => `/api/v1/service-map?${window(i, 1)}` },
     { name: 'service map, 24 h', path: (i) => `/api/v1/service-map?${window(i, 24)}` },
+    { name: 'logs: full text, 24 h', path: (i) => `/api/v1/logs?q=u-${(i * 37) % 5000}&${window(i, 24)}` },
+    { name: 'logs: full text + service + severity, 24 h', path: (i) => `/api/v1/logs?q=status%20500&service=${service(i)}&severity=error&${window(i, 24)}` },
+    {
+      name: 'metrics: gauge avg by host.name, 24 h',
+      path: () => '/api/v1/metrics/query',
+      body: (i) => ({ metric: 'system.cpu.utilization', aggregation: 'avg', groupBy: ['host.name'], filters: [{ key: 'state', op: 'eq', value: 'user' }], step: 300, ...windowMs(i, 24) }),
+    },
+    {
+      name: 'metrics: counter rate by route, 24 h',
+      path: () => '/api/v1/metrics/query',
+      body: (i) => ({ metric: 'http.server.requests', aggregation: 'rate', groupBy: ['http.route'], filters: [{ key: 'host.name', op: 'neq', value: `host-${i % hosts}` }], step: 300, ...windowMs(i, 24) }),
+    },
   ];
+  return cases.filter((query) => onlyQueries.length === 0 || onlyQueries.some((name) => query.name.toLowerCase().includes(name)));
 }
 
 async function measure(apiPort: number, readKey: string, cases: QueryCase[]): Promise<Record<string, Latency & { errors: number }>> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (path: string): Promise<{ status: number; ms: number }> =>
+  const call = (query: QueryCase, i: number): Promise<{ status: number; ms: number }> =>
     new Promise((resolve, reject) => {
+      const body = query.body === undefined ? undefined : JSON.stringify(query.body(i));
+      const headers = { authorization: `Bearer ${readKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
       const started = performance.now();
-      const req = request({ agent, host: '127.0.0.1', port: apiPort, path, headers: { authorization: `Bearer ${readKey}` } }, (res) => {
+      const req = request({ agent, host: '127.0.0.1', port: apiPort, path: query.path(i), method: body === undefined ? 'GET' : 'POST', headers }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
       });
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
   const results: Record<string, Latency & { errors: number }> = {};
   for (const query of cases) {
-    for (let i = 0; i < 3; i++) await get(query.path(1_000 + i)); // warm-up
+    for (let i = 0; i < 3; i++) await call(query, 1_000 + i); // warm-up
     const samples: number[] = [];
     let errors = 0;
     for (let i = 0; i < callsPerQuery; i++) {
-      const { status, ms } = await get(query.path(i));
+      const { status, ms } = await call(query, i);
       if (status === 200) samples.push(ms);
       else errors++;
     }
