@@ -274,6 +274,9 @@ type TraceSearchPage = Awaited<ReturnType<typeof searchTraces>>;
 
 t.test('spans stored twice (a retried export) count once, as in the trace view', async (t) => {
   const site = (await createSite(db, { name: 'retries' })).id;
+  // The trace across midnight has a site of its own: in the minutes after midnight UTC the plain trace's window
+  // (30 minutes ago, give or take 10) reaches back across midnight too, and its searches would find both.
+  const crossingSite = (await createSite(db, { name: 'retries across midnight' })).id;
   const midnight = nanos(new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000));
   const plain = newTraceId();
   const plainRoot = newSpanId();
@@ -286,27 +289,34 @@ t.test('spans stored twice (a retried export) count once, as in the trace view',
   const crossing = newTraceId();
   const crossingRoot = newSpanId();
   const crossingRows = [
-    spanRow(site, { traceId: crossing, spanId: crossingRoot, startTimeUnixNano: midnight - SECOND, endTimeUnixNano: midnight + 2n * SECOND }),
-    spanRow(site, { traceId: crossing, parentSpanId: crossingRoot, statusCode: 2, startTimeUnixNano: midnight + SECOND, endTimeUnixNano: midnight + 2n * SECOND }),
+    spanRow(crossingSite, { traceId: crossing, spanId: crossingRoot, startTimeUnixNano: midnight - SECOND, endTimeUnixNano: midnight + 2n * SECOND }),
+    spanRow(crossingSite, { traceId: crossing, parentSpanId: crossingRoot, statusCode: 2, startTimeUnixNano: midnight + SECOND, endTimeUnixNano: midnight + 2n * SECOND }),
   ];
   // The exporter's first attempt committed but its reply was lost; it sends the same spans again.
   for (let attempt = 0; attempt < 2; attempt++) {
     await write(site, plainRows);
-    await write(site, crossingRows);
+    await write(crossingSite, crossingRows);
   }
-  const stored = await db.selectFrom('trace_summaries').where('site_id', '=', site).select((eb) => eb.fn.sum<string>('span_count').as('n')).executeTakeFirst();
+  const stored = await db
+    .selectFrom('trace_summaries')
+    .where('site_id', 'in', [site, crossingSite])
+    .select((eb) => eb.fn.sum<string>('span_count').as('n'))
+    .executeTakeFirst();
   t.equal(Number(stored?.n), 10, 'the summaries themselves count each retried span twice');
 
-  for (const [traceId, range, spans, errors] of [
-    [plain, window, 3, 1],
-    [crossing, { start: new Date(Number((midnight - MINUTE) / MS)), end: new Date(Number((midnight + MINUTE) / MS)) }, 2, 1],
+  for (const [traceSite, traceId, range, spans, errors] of [
+    [site, plain, window, 3, 1],
+    [crossingSite, crossing, { start: new Date(Number((midnight - MINUTE) / MS)), end: new Date(Number((midnight + MINUTE) / MS)) }, 2, 1],
   ] as const) {
-    const view = await getTrace(db, site, hex(traceId));
+    const view = await getTrace(db, traceSite, hex(traceId));
     t.equal(view?.spanCount, spans, 'the trace view counts each span once');
-    const listed = (await searchTraces(db, site, range)).traces.find((trace) => trace.traceId === hex(traceId));
+    const listed = (await searchTraces(db, traceSite, range)).traces.find((trace) => trace.traceId === hex(traceId));
     t.equal(listed?.spanCount, view?.spanCount, 'the list counts what the trace view shows');
     t.equal(listed?.errorCount, errors);
     // Duplicates change neither whether a trace has an error nor its duration.
-    t.strictSame((await searchTraces(db, site, { ...range, status: 'error', minDurationNs: 2n * SECOND })).traces.map((trace) => trace.traceId), [hex(traceId)]);
+    t.strictSame(
+      (await searchTraces(db, traceSite, { ...range, status: 'error', minDurationNs: 2n * SECOND })).traces.map((trace) => trace.traceId),
+      [hex(traceId)],
+    );
   }
 });
