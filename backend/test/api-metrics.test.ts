@@ -110,3 +110,14 @@ t.test('the OpenAPI document describes the routes', async (t) => {
   t.ok(doc.paths['/api/v1/metrics']?.['get']);
   t.ok(doc.paths['/api/v1/metrics/{name}/attributes/{key}/values']?.['get']);
 });
+
+t.test('a body over the size limit is a 413, and malformed JSON a 400, both before any query', async (t) => {
+  const huge = JSON.stringify({ ...range, metric: 'room.temperature', aggregation: 'avg', filters: [{ key: 'room', op: 'eq', value: 'x'.repeat(2 * 1024 * 1024) }] });
+  const headers = { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' };
+  const tooLarge = await app.inject({ method: 'POST', url: '/api/v1/metrics/query', headers, payload: huge });
+  t.equal(tooLarge.statusCode, 413);
+  t.match(tooLarge.json(), { error: { message: /.+/ } });
+  const malformed = await app.inject({ method: 'POST', url: '/api/v1/metrics/query', headers, payload: '{"metric": ' });
+  t.equal(malformed.statusCode, 400);
+  t.match(malformed.json(), { error: { code: 'INVALID_ARGUMENT', message: /.+/ } });
+});

@@ -6,9 +6,14 @@ import type { CommandContext } from './command-context.ts';
 
 /**
  * Opens the configured database (or joins the embedded server that `serve` is
- * already running on the data directory), migrates it, runs `work`, closes.
+ * already running on the data directory), runs `check` (a refusal there leaves
+ * the database as it was), migrates it, runs `work`, closes.
  */
-export async function withDatabase<T>(context: CommandContext, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  context: CommandContext,
+  work: (db: Kysely<Database>) => Promise<T>,
+  check?: (db: Kysely<Database>) => Promise<void>,
+): Promise<T> {
   const handle = await openDatabase({
     databaseUrl: context.config.databaseUrl,
     dataDir: context.config.dataDir,
@@ -16,6 +21,7 @@ export async function withDatabase<T>(context: CommandContext, work: (db: Kysely
     poolSize: 2,
   });
   try {
+    await check?.(handle.db);
     await migrateToLatestOrThrow(handle.db);
     return await work(handle.db);
   } finally {
