@@ -103,17 +103,44 @@ export async function seedSpans(db: Kysely<Database>, plan: SeedPlan, log: (line
              decode(md5('rs' || (ARRAY[${sql.raw(services.map((s) => `'${s}'`).join(','))}])[service + 1]), 'hex')
       FROM spans_of`.execute(db);
     await sql`
+      WITH hashes AS (${traceAttributeHashes(plan.siteId, startMs)}),
+      summaries AS (
+        SELECT site_id, trace_id, min(start_time) AS start_time, min(start_time_unix_nano) AS start_ns, max(end_time_unix_nano) AS end_ns,
+               count(*) AS span_count, count(*) FILTER (WHERE status_code = 2) AS error_count,
+               min(service_name) FILTER (WHERE parent_span_id IS NULL) AS root_service_name,
+               min(name) FILTER (WHERE parent_span_id IS NULL) AS root_span_name
+        FROM spans
+        WHERE site_id = ${plan.siteId}::bigint AND start_time >= ${new Date(startMs)} AND start_time < ${new Date(startMs + 86_400_000)}
+        GROUP BY site_id, trace_id)
       INSERT INTO trace_summaries (site_id, trace_id, day, start_time, start_time_unix_nano, end_time_unix_nano,
-                                   span_count, error_count, root_service_name, root_span_name)
-      SELECT site_id, trace_id, ${new Date(startMs)}::timestamptz, min(start_time), min(start_time_unix_nano), max(end_time_unix_nano),
-             count(*), count(*) FILTER (WHERE status_code = 2),
-             min(service_name) FILTER (WHERE parent_span_id IS NULL), min(name) FILTER (WHERE parent_span_id IS NULL)
-      FROM spans
-      WHERE site_id = ${plan.siteId}::bigint AND start_time >= ${new Date(startMs)} AND start_time < ${new Date(startMs + 86_400_000)}
-      GROUP BY site_id, trace_id`.execute(db);
+                                   span_count, error_count, root_service_name, root_span_name, attribute_hashes)
+      SELECT s.site_id, s.trace_id, ${new Date(startMs)}::timestamptz, s.start_time, s.start_ns, s.end_ns,
+             s.span_count, s.error_count, s.root_service_name, s.root_span_name, coalesce(h.hashes, '{}')
+      FROM summaries s LEFT JOIN hashes h ON h.trace_id = s.trace_id`.execute(db);
     log(`  day ${day + 1}/${plan.days}: ${plan.tracesPerDay * spansPerTrace} spans in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   await sql`ANALYZE`.execute(db);
+}
+
+/**
+ * Per trace of one seeded day, the hashes the span writer keeps in
+ * trace_summaries.attribute_hashes (store/traces/trace-attribute-hashes.ts):
+ * `key=value` of every scalar span attribute and of the resource's one
+ * attribute, service.name, hashed by the database's hashtextextended, which
+ * db/text-hash.ts computes the same. (The seed has no doubles, whose text
+ * the application spells as JavaScript prints them.)
+ */
+export function traceAttributeHashes(siteId: string, dayMs: number) {
+  return sql`
+    SELECT sp.trace_id, array_agg(DISTINCT hashtextextended(a.key || '=' || a.text, 0)) AS hashes
+    FROM spans sp
+    CROSS JOIN LATERAL (
+      SELECT e->>'key' AS key, coalesce(e->'value'->>'stringValue', e->'value'->>'intValue', e->'value'->>'boolValue') AS text
+      FROM jsonb_array_elements(sp.attributes) e
+      UNION ALL SELECT 'service.name', sp.service_name) a
+    WHERE sp.site_id = ${siteId}::bigint AND sp.start_time >= ${new Date(dayMs)} AND sp.start_time < ${new Date(dayMs + 86_400_000)}
+      AND a.text IS NOT NULL
+    GROUP BY sp.trace_id`;
 }
 
 /** The resource and scope of each service on one day, with the id the seeded spans use. */

@@ -1,7 +1,7 @@
 // Query benchmark: seeds `BENCH_SPANS` spans (default 10 million, in traces of
 // 4 spans over 7 days, 5 services), `BENCH_LOGS` log records (default 1
-// million) and `BENCH_METRIC_POINTS` metric points (default 10 million)
-// straight in SQL, builds the rollups the ingest path keeps, then measures the query API's latency (p50/p95/p99 over
+// million), `BENCH_METRIC_POINTS` metric points (default 10 million) and
+// `BENCH_EVENTS` analytics events (default 10 million, over 30 days) straight in SQL, builds the rollups the ingest path keeps, then measures the query API's latency (p50/p95/p99 over
 // repeated, varied calls) idle and again while a steady ingest of
 // `BENCH_INGEST_RATE` spans/s (default 15,000) arrives, against
 // `justanalytics serve` running as its own process. Writes
@@ -28,6 +28,7 @@ import { ensureDefaultSite } from '../backend/src/store/default-site.ts';
 import { latencyOf, type Latency } from './latency.ts';
 import { seededTraceId, seedPlan, seedSpans, services, customers, type SeedPlan } from './query-seed.ts';
 import { hosts, seedLogs, seedMetrics } from './query-seed-signals.ts';
+import { seedAnalytics } from './query-seed-analytics.ts';
 import { machineDescription, writeResults } from './results.ts';
 import { startSteadyIngest } from './steady-ingest.ts';
 import { buildRollups } from './query-rollups.ts';
@@ -35,6 +36,8 @@ import { buildRollups } from './query-rollups.ts';
 const totalSpans = Number(process.env.BENCH_SPANS ?? 10_000_000);
 const totalLogs = Number(process.env.BENCH_LOGS ?? 1_000_000);
 const totalMetricPoints = Number(process.env.BENCH_METRIC_POINTS ?? 10_000_000);
+const totalEvents = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const analyticsDays = 30;
 const onlyQueries = (process.env.BENCH_QUERIES ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
 const days = 7;
 const callsPerQuery = Number(process.env.BENCH_CALLS ?? 40);
@@ -74,6 +77,7 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
     }
     await seedSignal('log records', 'logs', totalLogs, (n) => seedLogs(handle.db, plan, n, console.log));
     await seedSignal('metric points', 'metric_points', totalMetricPoints, (n) => seedMetrics(handle.db, plan, n, console.log));
+    await seedSignal('analytics events', 'events', totalEvents, (n) => seedAnalytics(handle.db, plan.siteId, n, analyticsDays, console.log));
     await sql`ANALYZE`.execute(handle.db);
     // The server's own values (reset_val), not a session's: the seed turns synchronous_commit off for itself.
     const settings = await sql<{ name: string; value: string }>`
@@ -86,14 +90,14 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
     return { plan, readKey, ingestKey, database };
 
     /** Seeds a signal's rows unless the database holds about that many already. */
-    async function seedSignal(what: string, table: 'logs' | 'metric_points', wanted: number, seed: (n: number) => Promise<void>): Promise<void> {
+    async function seedSignal(what: string, table: 'logs' | 'metric_points' | 'events', wanted: number, seed: (n: number) => Promise<void>): Promise<void> {
       const { rows: counted } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)} WHERE site_id = ${plan.siteId}::bigint`.execute(handle.db);
       const have = Number(counted[0]?.n ?? 0);
       if (have >= wanted * 0.9) {
         console.log(`reusing ${have} ${what} already in the database`);
         return;
       }
-      console.log(`seeding ${wanted} ${what} over ${days} days …`);
+      console.log(`seeding ${wanted} ${what} …`);
       const started = performance.now();
       await seed(wanted);
       console.log(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -161,6 +165,37 @@ function queryCases(plan: SeedPlan): QueryCase[] {
       path: () => '/api/v1/metrics/query',
       body: (i) => ({ metric: 'http.server.requests', aggregation: 'rate', groupBy: ['http.route'], filters: [{ key: 'host.name', op: 'neq', value: `host-${i % hosts}` }], step: 300, ...windowMs(i, 24) }),
     },
+    {
+      name: 'analytics: overview, 30 days',
+      path: () => '/api/v1/analytics/query',
+      body: () => ({ date_range: '30d', metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] }),
+    },
+    {
+      name: 'analytics: visitors by day, 30 days',
+      path: () => '/api/v1/analytics/query',
+      body: () => ({ date_range: '30d', metrics: ['visitors', 'pageviews'], dimensions: ['time:day'] }),
+    },
+    {
+      name: 'analytics: top pages, 30 days',
+      path: () => '/api/v1/analytics/query',
+      body: () => ({ date_range: '30d', metrics: ['visitors', 'pageviews'], dimensions: ['event:page'], order_by: [['visitors', 'desc']], limit: 10 }),
+    },
+    {
+      name: 'analytics: top sources, 30 days',
+      path: () => '/api/v1/analytics/query',
+      body: () => ({ date_range: '30d', metrics: ['visitors', 'visits', 'bounce_rate'], dimensions: ['visit:source'], order_by: [['visitors', 'desc']], limit: 10 }),
+    },
+    {
+      name: 'analytics: pages of one country, 30 days (raw)',
+      path: () => '/api/v1/analytics/query',
+      body: (i) => ({ date_range: '30d', metrics: ['visitors', 'pageviews'], dimensions: ['event:page'], filters: [['is', 'visit:country', [['US', 'DE', 'GB', 'IN'][i % 4]]]], limit: 10 }),
+    },
+    {
+      name: 'analytics: 3-step funnel, 30 days',
+      path: () => '/api/v1/analytics/funnels',
+      body: () => ({ date_range: '30d', steps: [{ page: '/' }, { page: '/pricing' }, { event: 'signup' }] }),
+    },
+    { name: 'analytics: realtime', path: () => '/api/v1/analytics/realtime' },
   ];
   return cases.filter((query) => onlyQueries.length === 0 || onlyQueries.some((name) => query.name.toLowerCase().includes(name)));
 }
@@ -212,7 +247,16 @@ try {
     await writeResults('query', {
       machine: await machineDescription(),
       database,
-      seed: { spans: plan.tracesPerDay * plan.days * 4, traces: plan.tracesPerDay * plan.days, days: plan.days, services: services.length },
+      seed: {
+        spans: plan.tracesPerDay * plan.days * 4,
+        traces: plan.tracesPerDay * plan.days,
+        days: plan.days,
+        services: services.length,
+        logs: totalLogs,
+        metricPoints: totalMetricPoints,
+        analyticsEvents: totalEvents,
+        analyticsDays,
+      },
       callsPerQuery,
       ingest: { targetSpansPerSecond: ingestRate, ...achieved },
       idle,

@@ -2,6 +2,7 @@
 // measured) and .md (the table the README shows), with the machine and the
 // commit they were measured on.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import type { Latency } from './latency.ts';
@@ -61,7 +62,9 @@ export async function writeResults(kind: 'query', results: QueryResults): Promis
     queryTable(results),
     '',
   ].join('\n');
-  const base = new URL(`${kind}-${date}`, dir);
+  // Several runs a day each keep their own files: -2, -3, … after the first.
+  let base = new URL(`${kind}-${date}`, dir);
+  for (let run = 2; existsSync(`${base.pathname}.json`); run++) base = new URL(`${kind}-${date}-${run}`, dir);
   await writeFile(`${base.pathname}.json`, JSON.stringify(results, null, 2) + '\n');
   await writeFile(`${base.pathname}.md`, markdown);
   console.log(`results: ${base.pathname}.md`);

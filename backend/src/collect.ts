@@ -27,7 +27,7 @@ export async function startCollect(config: Config, logger: Logger): Promise<Runn
   try {
     const { database, createdDefaultSite } = await openRoleDatabase(config, logger, steps);
     const keys = await startKeyResolver(database, logger, steps);
-    const { otlpHttpPort, otlpGrpcPort } = await startReceivers(config, logger, database, keys, steps);
+    const { otlpHttpPort, otlpGrpcPort } = (await startReceivers(config, logger, database, keys, steps)).ports;
 
     // bench/ and tests read the ports from this line.
     logger.info({ role: 'collect', otlpHttpPort, otlpGrpcPort, embeddedDatabase: database.embedded }, 'justanalytics is serving');

@@ -3,7 +3,7 @@ import { DEFAULT_DECODE_LIMITS, DEFAULT_HOST, DEFAULT_REQUEST_TIMEOUT_MS, DEFAUL
 import type { DecodeLimits } from '@justanalytics/collector';
 import { API_LIMIT_DEFAULTS } from './api/limits.ts';
 import { API_POOL_DEFAULTS, MEMORY_SIZE } from './db/connect.ts';
-import { storedSignals, type StoredSignal } from './db/partitions.ts';
+import { ANALYTICS_ROLLUP_RETENTION_DAYS, storedSignals, type StoredSignal } from './db/partitions.ts';
 import { STORE_DEFAULTS } from './store/postgres-sink.ts';
 
 /** Everything `serve`, `collect` and the admin commands need, read once at start. */
@@ -38,6 +38,13 @@ export interface Config {
   retentionDays: number;
   /** Days kept of the signals set apart (`JUSTANALYTICS_TRACES_RETENTION_DAYS`, …). */
   signalRetentionDays: Partial<Record<StoredSignal, number>>;
+  /** Days the analytics rollups and drop counts are kept (`JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS`, default 800), apart from raw events. */
+  analyticsRollupRetentionDays: number;
+  /**
+   * An MMDB city database (`JUSTANALYTICS_GEOIP_DB`, e.g. DB-IP's or MaxMind's) consulted before the shipped
+   * DB-IP country database, for regions and cities. Default none.
+   */
+  geoIpDatabase: string | null;
   /** Rows the store may hold in memory before receivers answer 429. */
   maxQueuedRows: number;
   /** The query API's own database pool and the limits of each of its statements. */
@@ -103,6 +110,12 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     },
     retentionDays: positiveInt(pick(null, 'JUSTANALYTICS_RETENTION_DAYS'), STORE_DEFAULTS.retentionDays, 'JUSTANALYTICS_RETENTION_DAYS'),
     signalRetentionDays: signalRetention(env),
+    analyticsRollupRetentionDays: positiveInt(
+      pick(null, 'JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS'),
+      ANALYTICS_ROLLUP_RETENTION_DAYS,
+      'JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS',
+    ),
+    geoIpDatabase: nonEmpty(pick(null, 'JUSTANALYTICS_GEOIP_DB')) ?? null,
     maxQueuedRows: positiveInt(pick(null, 'JUSTANALYTICS_MAX_QUEUED_ROWS'), STORE_DEFAULTS.maxQueuedRows, 'JUSTANALYTICS_MAX_QUEUED_ROWS'),
     apiPoolSize: positiveInt(pick(null, 'JUSTANALYTICS_API_POOL_SIZE'), API_POOL_DEFAULTS.poolSize, 'JUSTANALYTICS_API_POOL_SIZE'),
     apiStatementTimeoutMs: positiveInt(

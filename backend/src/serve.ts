@@ -3,7 +3,7 @@ import type { Config } from './config.ts';
 import { openRoleDatabase } from './roles/role-database.ts';
 import { startJobs } from './roles/role-jobs.ts';
 import { startKeyResolver } from './roles/role-keys.ts';
-import { startReceivers, type ReceiverPorts } from './roles/role-receivers.ts';
+import { startReceivers, type RunningReceivers } from './roles/role-receivers.ts';
 import { startQueryApi } from './roles/role-api.ts';
 import { ShutdownSteps } from './roles/shutdown-steps.ts';
 import type { DefaultSite } from './store/default-site.ts';
@@ -30,8 +30,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const { database, createdDefaultSite } = await openRoleDatabase(config, logger, steps);
     await startJobs(config, logger, database, steps);
     const keys = await startKeyResolver(database, logger, steps);
-    const receivers: ReceiverPorts | null = config.ingest ? await startReceivers(config, logger, database, keys, steps) : null;
-    const apiPort = await startQueryApi(config, logger, database, keys, steps);
+    const ingest: RunningReceivers | null = config.ingest ? await startReceivers(config, logger, database, keys, steps) : null;
+    // Beside ingest, the API port serves the analytics routes too, so a script served from it can post to its own origin.
+    const apiPort = await startQueryApi(config, logger, database, keys, steps, ingest?.analytics ?? null);
+    const receivers = ingest?.ports ?? null;
 
     // bench/ and tests read the ports from this line.
     logger.info(

@@ -8,7 +8,7 @@
 // What no stub can show (shard placement, pushdown) needs a real Citus.
 import { sql, type Kysely } from 'kysely';
 import t from 'tap';
-import { citusFunctions, citusReferenceTables, citusSteps, distributeSchema, type CitusEnableResult } from '../src/db/citus.ts';
+import { citusFunctions, citusReferenceTables, citusUnpartitionedTables, citusSteps, distributeSchema, type CitusEnableResult } from '../src/db/citus.ts';
 import type { Database } from '../src/db/database.ts';
 import { ensurePartitions, partitionedTables } from '../src/db/partitions.ts';
 import { createTestDatabase } from './helpers/test-database.ts';
@@ -79,7 +79,7 @@ async function withStubs(db: Kysely<Database>, work: (trx: Kysely<Database>) => 
   }
 }
 
-const signalTables = ['spans', ...partitionedTables.filter((table) => table !== 'spans')];
+const signalTables = ['spans', ...partitionedTables.filter((table) => table !== 'spans'), ...citusUnpartitionedTables];
 
 t.test('every statement runs against Citus-shaped functions, once', async (t) => {
   const { handle } = await createTestDatabase(t);

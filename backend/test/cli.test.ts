@@ -36,8 +36,8 @@ t.test('sites and keys on DATABASE_URL', async (t) => {
 
   const site = await run(['sites', 'create', '--name', 'shop', '--domain', 'shop.example', '--json'], env);
   t.equal(site.code, 0, site.stderr);
-  const created = JSON.parse(site.stdout) as { id: string; name: string; domain: string };
-  t.match(created, { id: /^[0-9]+$/, name: 'shop', domain: 'shop.example' });
+  const created = JSON.parse(site.stdout) as { id: string; name: string; domains: string[] };
+  t.match(created, { id: /^[0-9]+$/, name: 'shop', domains: ['shop.example'] });
 
   const key = await run(['keys', 'create', '--site', created.id, '--json'], env);
   t.equal(key.code, 0, key.stderr);

@@ -9,6 +9,7 @@ t.test('defaults', async (t) => {
   const config = readConfig({}, {});
   t.equal(config.retentionDays, 30);
   t.same(config.signalRetentionDays, {});
+  t.equal(config.analyticsRollupRetentionDays, 800, 'analytics rollups: their own, longer default');
   t.equal(config.maxQueuedRows, STORE_DEFAULTS.maxQueuedRows);
 });
 
@@ -18,6 +19,13 @@ t.test('a signal of its own', async (t) => {
   t.same(config.signalRetentionDays, { traces: 7 });
   t.same(readConfig({}, { JUSTANALYTICS_LOGS_RETENTION_DAYS: '3' }).signalRetentionDays, { logs: 3 }, 'logs too');
   t.same(readConfig({}, { JUSTANALYTICS_METRICS_RETENTION_DAYS: '90' }).signalRetentionDays, { metrics: 90 }, 'metrics too');
+  t.same(readConfig({}, { JUSTANALYTICS_EVENTS_RETENTION_DAYS: '60' }).signalRetentionDays, { events: 60 }, 'analytics events too');
   t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: '0' }), ConfigError);
   t.throws(() => readConfig({}, { JUSTANALYTICS_TRACES_RETENTION_DAYS: 'week' }), /JUSTANALYTICS_TRACES_RETENTION_DAYS/);
+});
+
+t.test('the analytics rollups keep their own retention, not the signals’ default', async (t) => {
+  t.equal(readConfig({}, { JUSTANALYTICS_RETENTION_DAYS: '7' }).analyticsRollupRetentionDays, 800);
+  t.equal(readConfig({}, { JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS: '400' }).analyticsRollupRetentionDays, 400);
+  t.throws(() => readConfig({}, { JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS: '0' }), /JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS/);
 });

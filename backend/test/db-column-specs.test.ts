@@ -5,10 +5,13 @@
 // or retyped by a migration fails here, not at the first flush in production.
 import { sql } from 'kysely';
 import t from 'tap';
+import { copyEventsSql, eventColumns } from '../src/db/tables/events.ts';
+import { identityColumns } from '../src/db/tables/identities.ts';
 import { copyLogsSql, logColumns } from '../src/db/tables/logs.ts';
 import { copyMetricPointsSql, metricPointColumns } from '../src/db/tables/metric-points.ts';
 import { metricSeriesColumns } from '../src/db/tables/metric-series.ts';
 import { resourceScopeColumns } from '../src/db/tables/resource-scopes.ts';
+import { sessionColumns } from '../src/db/tables/sessions.ts';
 import { copySpansSql, spanColumns } from '../src/db/tables/spans.ts';
 import { traceSummaryColumns } from '../src/db/tables/trace-summaries.ts';
 import { createTestDatabase } from './helpers/test-database.ts';
@@ -23,11 +26,15 @@ const specs: Array<{ table: string; columns: ReadonlyArray<{ name: string; type:
   { table: 'logs', columns: logColumns },
   { table: 'metric_series', columns: metricSeriesColumns },
   { table: 'metric_points', columns: metricPointColumns },
+  { table: 'events', columns: eventColumns },
+  { table: 'sessions', columns: sessionColumns },
+  { table: 'identities', columns: identityColumns },
 ];
 
 t.equal(copySpansSql, `COPY spans (${spanColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'the COPY statement lists the spec');
 t.equal(copyLogsSql, `COPY logs (${logColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'so does the logs one');
 t.equal(copyMetricPointsSql, `COPY metric_points (${metricPointColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'and the metric points one');
+t.equal(copyEventsSql, `COPY events (${eventColumns.map((column) => column.name).join(', ')}) FROM STDIN`, 'and the events one');
 
 for (const { table, columns } of specs) {
   t.test(`${table}: the spec matches the catalog`, async (t) => {

@@ -126,5 +126,5 @@ t.test('API pool options are checked', async (t) => {
   t.throws(() => apiPoolConfig(url, { poolSize: 0 }), RangeError);
   t.throws(() => apiPoolConfig(url, { statementTimeoutMs: 1.5 }), RangeError);
   t.throws(() => apiPoolConfig(url, { workMem: '8MB -c statement_timeout=0' }), RangeError, 'no way to smuggle settings');
-  t.match(apiPoolConfig(url, {}), { max: 10, connectionTimeoutMillis: 5000, options: '-c statement_timeout=10000 -c work_mem=8MB -c default_transaction_read_only=on' });
+  t.match(apiPoolConfig(url, {}), { max: 10, connectionTimeoutMillis: 5000, options: '-c statement_timeout=10000 -c work_mem=8MB -c default_transaction_read_only=on -c jit=off' });
 });

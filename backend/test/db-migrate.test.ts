@@ -19,7 +19,14 @@ t.test('migrates an empty database, and a second run does nothing', async (t) =>
   const { handle } = await createTestDatabase(t, { skipMigrations: true });
   t.same(await migrateToLatestOrThrow(handle.db), Object.keys(migrations));
   t.same(await tables(handle.db), [
+    'analytics_dirty_buckets',
+    'analytics_drops',
+    'analytics_funnels',
+    'analytics_goals',
+    'analytics_rollups',
     'api_keys',
+    'events',
+    'identities',
     'kysely_migration',
     'kysely_migration_lock',
     'logs',
@@ -30,14 +37,19 @@ t.test('migrates an empty database, and a second run does nothing', async (t) =>
     'resource_scopes',
     'service_edge_minutes',
     'service_edge_progress',
+    'sessions',
     'sites',
     'spans',
     'trace_summaries',
+    'visitor_salts',
   ]);
   t.same(await migrateToLatestOrThrow(handle.db), [], 'nothing left to run');
   const partitioned = await sql<{ name: string; key: string }>`
     SELECT c.relname AS name, pg_get_partkeydef(c.oid) AS key FROM pg_class c WHERE c.relkind = 'p' ORDER BY 1`.execute(handle.db);
   t.same(partitioned.rows, [
+    { name: 'analytics_drops', key: 'RANGE (day)' },
+    { name: 'analytics_rollups', key: 'RANGE (bucket)' },
+    { name: 'events', key: 'RANGE ("time")' },
     { name: 'logs', key: 'RANGE ("time")' },
     { name: 'metric_points', key: 'RANGE ("time")' },
     { name: 'metric_series', key: 'RANGE (day)' },
@@ -45,6 +57,7 @@ t.test('migrates an empty database, and a second run does nothing', async (t) =>
     { name: 'red_minutes', key: 'RANGE ("time")' },
     { name: 'resource_scopes', key: 'RANGE (day)' },
     { name: 'service_edge_minutes', key: 'RANGE ("time")' },
+    { name: 'sessions', key: 'RANGE (started_at)' },
     { name: 'spans', key: 'RANGE (start_time)' },
     { name: 'trace_summaries', key: 'RANGE (day)' },
   ]);

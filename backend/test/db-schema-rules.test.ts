@@ -7,7 +7,7 @@
 // A second test breaks each rule once and expects each break to be named.
 import { sql } from 'kysely';
 import t from 'tap';
-import { citusCoordinatorTables, citusReferenceTables, schemaRuleViolations } from '../src/db/citus.ts';
+import { citusCoordinatorTables, citusReferenceTables, citusUnpartitionedTables, schemaRuleViolations } from '../src/db/citus.ts';
 import { ensurePartitions, partitionedTables, partitionName, utcDayNumber } from '../src/db/partitions.ts';
 import { createTestDatabase } from './helpers/test-database.ts';
 
@@ -26,15 +26,15 @@ t.test('the migrated schema keeps every rule Citus needs', async (t) => {
     WHERE c.contype IN ('p', 'u') AND r.relkind = 'p' ORDER BY 1`.execute(db);
   t.same(
     keyed.rows.map((row) => row.table),
-    ['metric_series', 'red_hours', 'red_minutes', 'resource_scopes', 'service_edge_minutes', 'trace_summaries'],
+    ['analytics_drops', 'analytics_rollups', 'metric_series', 'red_hours', 'red_minutes', 'resource_scopes', 'service_edge_minutes', 'sessions', 'trace_summaries'],
   );
   for (const row of keyed.rows) t.match(row.columns, /^PRIMARY KEY \(site_id, /, `${row.table} is keyed by site_id first`);
 
-  // Every non-signal table is named on purpose, and the signal tables are exactly the partitioned ones.
+  // Every non-signal table is named on purpose, and the signal tables are exactly the partitioned and the unpartitioned ones.
   const plain = await sql<{ name: string }>`
     SELECT relname AS name FROM pg_class
     WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND NOT relispartition ORDER BY 1`.execute(db);
-  t.same(plain.rows.map((row) => row.name), [...citusReferenceTables, ...citusCoordinatorTables].sort());
+  t.same(plain.rows.map((row) => row.name), [...citusReferenceTables, ...citusCoordinatorTables, ...citusUnpartitionedTables].sort());
   const identity = await sql<{ column: string; type: string }>`
     SELECT attrelid::regclass::text || '.' || attname AS column, format_type(atttypid, NULL) AS type
     FROM pg_attribute WHERE attidentity <> '' AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace) ORDER BY 1`.execute(db);

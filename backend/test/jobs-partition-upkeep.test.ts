@@ -67,6 +67,12 @@ t.test("each table's partitions are dropped by its signal's retention, a shared 
     metric_series: ['2026-11-14', days('metric_series', ['10', '11', '12', '13']), 9],
     metric_points: ['2026-11-14', days('metric_points', ['10', '11', '12', '13']), 9],
     resource_scopes: ['2026-11-13', days('resource_scopes', ['10', '11', '12']), 10],
+    // Events and sessions follow the events signal: the default here.
+    events: ['2026-10-24', [], 30],
+    sessions: ['2026-10-24', [], 30],
+    // The analytics rollups and drop counts have their own retention, default 800 days.
+    analytics_drops: ['2024-09-14', [], 800],
+    analytics_rollups: ['2024-09-14', [], 800],
   };
   for (const table of partitionedTables) {
     const [keptFrom, droppedNames, retentionDays] = expected[table]!;
@@ -74,6 +80,27 @@ t.test("each table's partitions are dropped by its signal's retention, a shared 
     t.equal(tableRetentionDays(retention, table), retentionDays);
   }
   t.equal(tableRetentionDays({ days: 30 }, 'resource_scopes'), 30, 'the default when no signal has its own');
+  t.equal(tableRetentionDays({ days: 30, analyticsRollupDays: 3 }, 'analytics_rollups'), 3);
+  t.equal(tableRetentionDays({ days: 3000 }, 'analytics_rollups'), 800, 'rollups keep their own default, not the signals’');
+});
+
+t.test('the analytics rollups and drop counts follow their own retention, events theirs', async (t) => {
+  const { handle } = await createTestDatabase(t);
+  const { db } = handle;
+  for (const table of ['events', 'sessions', 'analytics_drops', 'analytics_rollups'] as const) {
+    await ensurePartitions(db, table, new Date('2026-11-10T00:00:00Z'), new Date('2026-11-12T00:00:00Z'));
+  }
+  const now = () => Date.parse('2026-11-23T15:30:00Z');
+  // Events kept 12 days (2026-11-11 onwards), rollups 11 (2026-11-12 onwards).
+  const result = await runPartitionUpkeep({ db, logger, retentionDays: 30, signalRetentionDays: { events: 12 }, analyticsRollupRetentionDays: 11, now });
+  t.same(result.dropped.filter((name) => !/_p2026112[2-5]$/.test(name)).sort(), [
+    'analytics_drops_p20261110',
+    'analytics_drops_p20261111',
+    'analytics_rollups_p20261110',
+    'analytics_rollups_p20261111',
+    'events_p20261110',
+    'sessions_p20261110',
+  ]);
 });
 
 t.test('concurrent runs in several processes do the work once', async (t) => {
@@ -100,8 +127,9 @@ t.test('concurrent retention in several processes drops each expired partition o
   );
   const dropped = results.flatMap((result) => result.dropped);
   t.equal(new Set(dropped).size, dropped.length, 'no partition dropped twice');
-  // Retention 7 from 2026-11-23 keeps 2026-11-16 onwards: the 15 days from 2026-11-01 go, whichever run dropped them.
-  for (const table of partitionedTables) {
+  // Retention 7 from 2026-11-23 keeps 2026-11-16 onwards: the 15 days from 2026-11-01 go, whichever run dropped them
+  // (the analytics rollups keep their own 800 days).
+  for (const table of partitionedTables.filter((table) => table !== 'analytics_drops' && table !== 'analytics_rollups')) {
     const kept = (await listPartitions(handle.db, table)).map((p) => p.name);
     t.notOk(kept.includes(`${table}_p20261115`), `${table}: expired days dropped`);
     t.ok(kept.includes(`${table}_p20261116`), `${table}: the kept days stay`);

@@ -19,11 +19,11 @@ const { handle, url } = await createTestDatabase(t);
 const { db } = handle;
 
 t.test('sites are created, listed and found by ID', async (t) => {
-  const shop = await createSite(db, { name: '  Shop  ', domain: 'shop.example' });
+  const shop = await createSite(db, { name: '  Shop  ', domains: ['shop.example'] });
   const blog = await createSite(db, { name: 'Blog' });
-  t.match(shop, { id: /^[1-9][0-9]*$/, name: 'Shop', domain: 'shop.example' });
+  t.match(shop, { id: /^[1-9][0-9]*$/, name: 'Shop', domains: ['shop.example'], timezone: 'UTC' });
   t.ok(shop.createdAt instanceof Date);
-  t.equal(blog.domain, null);
+  t.same(blog.domains, []);
   t.same(await getSite(db, shop.id), shop);
   t.equal(await getSite(db, '999999'), null);
   t.equal(await getSite(db, 'not-a-number'), null, 'a malformed ID is not found, not a database error');

@@ -24,6 +24,16 @@ export type {
 } from './model/index.ts';
 export { NO_RECORDED_VALUE, Temporality, bytesToHex, knownScopes, parseBearer, traceIdFromHex } from './model/index.ts';
 
+// Analytics rows and the enrich interfaces the backend implements
+export type { EventOrigin, EventRow, PropValue } from './signals/events/event-row.ts';
+export type { IdentityRow } from './signals/events/identity-row.ts';
+export type { DropCounter, DropReason, GeoLocation, GeoLookup, Salts, SaltSource, SiteDirectory, SiteSettings } from './enrich/site-settings.ts';
+export { dropReasons } from './enrich/site-settings.ts';
+// The store moves an identified anonymous ID's events to its user's visitor: the same hash.
+export { serverVisitorId } from './enrich/visitor-id.ts';
+// The backend validates a site's excluded IPs with the collector's own parser.
+export { parseIpRule } from './enrich/ip-rules.ts';
+
 // Sink contract and its test doubles
 export type { RowBatch, SignalRows, Sink, WriteResult } from './sink/sink.ts';
 export { SinkOverloadedError, SinkUnavailableError } from './sink/sink.ts';
@@ -91,6 +101,16 @@ export { decodeMetricRows, decodeMetricsProtobuf, decodeMetricsJson, scanMetrics
 export { METRICS_WIRE_SCHEMA } from './signals/metrics/metrics-wire-schema.ts';
 export { metricRequestToRows } from './signals/metrics/metric-request-to-rows.ts';
 
+// Analytics receivers (POST /api/track, /api/ingest/*, AnalyticsService) and their limits
+export type { AnalyticsHttpOptions } from './receivers/analytics-http.ts';
+export { analyticsHttpPlugin, DROPPED_HEADER, TRACK_PATH, INGEST_EVENTS_PATH, INGEST_IDENTIFY_PATH } from './receivers/analytics-http.ts';
+export type { AnalyticsIngestContext, IngestOutcome, RejectedItem } from './receivers/analytics-ingest.ts';
+export { ingestEvents, ingestIdentify } from './receivers/analytics-ingest.ts';
+export type { AnalyticsLimits } from './signals/events/analytics-limits.ts';
+export { DEFAULT_ANALYTICS_LIMITS, analyticsLimitsOf } from './signals/events/analytics-limits.ts';
+
 // The collector
-export type { Collector, CollectorOptions, CollectorPorts } from './receivers/collector.ts';
+export type { Collector, CollectorAnalyticsOptions, CollectorOptions, CollectorPorts } from './receivers/collector.ts';
+export type { GeoTableEntry } from './enrich/geo-lookup.ts';
+export { createTableGeoLookup, defaultGeoDatabasePath, openGeoLookup } from './enrich/geo-lookup.ts';
 export { createCollector } from './receivers/collector.ts';

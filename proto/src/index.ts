@@ -13,6 +13,25 @@ export {
   ExportMetricsServiceResponse,
   RpcStatus,
 } from './otlp-root.ts';
+export {
+  analyticsRoot,
+  analyticsProtoFiles,
+  ANALYTICS_SERVICE,
+  IngestEventsRequest,
+  IngestEventsResponse,
+  IdentifyRequest,
+  IdentifyResponse,
+} from './analytics-root.ts';
+export type {
+  IPropValue,
+  IAnalyticsEvent,
+  IIngestEventsRequest,
+  IRejectedItem,
+  IIngestEventsResponse,
+  IIdentity,
+  IIdentifyRequest,
+  IIdentifyResponse,
+} from './analytics-types.ts';
 export { int64ToBigInt, int64ToString } from './int64.ts';
 export { decodeTraceRequest, decodeLogsRequest, decodeMetricsRequest } from './decode.ts';
 export {

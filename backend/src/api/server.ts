@@ -4,11 +4,19 @@ import swagger from '@fastify/swagger';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { analyticsHttpPlugin } from '@justanalytics/collector';
+import type { AnalyticsHttpOptions } from '@justanalytics/collector';
 import type { KeyResolver } from '@justanalytics/collector/model';
 import type { Database } from '../db/database.ts';
 import { requireApiKey } from './auth.ts';
 import { formatValidationErrors, installErrorHandling, sendError } from './error-handler.ts';
 import { apiLimits, MAX_TEXT_LENGTH, type ApiLimits } from './limits.ts';
+import { analyticsFunnelAdminRoutes, analyticsFunnelReadRoutes } from './routes/analytics-funnels.ts';
+import { analyticsGoalAdminRoutes, analyticsGoalReadRoutes } from './routes/analytics-goals.ts';
+import { analyticsJourneyRoutes } from './routes/analytics-journeys.ts';
+import { analyticsRealtimeRoutes } from './routes/analytics-realtime.ts';
+import { analyticsSiteAdminRoutes, analyticsSiteReadRoutes } from './routes/analytics-sites.ts';
+import { analyticsQueryRoutes } from './routes/analytics-query.ts';
 import { healthRoutes } from './routes/health.ts';
 import { logRoutes } from './routes/logs.ts';
 import { metricRoutes } from './routes/metrics.ts';
@@ -21,6 +29,12 @@ import { addSharedSchemas } from './schemas.ts';
 export interface ApiServerOptions {
   /** What the routes query: the API's own pool (the handle's `api.db`), never the one ingest uses. */
   db: Kysely<Database>;
+  /**
+   * What the few configuration writes use (site settings, goals, saved
+   * funnels; all behind the `admin` scope): a pool that may write, since the
+   * API's own pool is read-only. Default `db`; `serve` gives the ingest pool.
+   */
+  writeDb?: Kysely<Database>;
   /** What /readyz checks. Default `db`; `serve` gives the ingest pool, so that busy queries do not make the process unready. */
   readinessDb?: Kysely<Database>;
   /** Bounds of what a request may ask for; see limits.ts for the defaults. */
@@ -35,6 +49,12 @@ export interface ApiServerOptions {
    * failed authentications are then limited by that address. Default: none.
    */
   trustedProxies?: readonly string[];
+  /**
+   * The analytics routes (/api/track, /api/ingest/*) as the OTLP/HTTP port
+   * serves them, when this process also ingests (plain `serve`): a script
+   * served from this port may then post to its own origin. Default: none.
+   */
+  analytics?: AnalyticsHttpOptions | null;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -85,7 +105,9 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /**
  * The query API, ready but not listening: the caller listens (port 8080 by
  * default). Every /api/v1 route but the OpenAPI document needs a key with the
- * `read` scope, and shows only that key's site.
+ * `read` scope, except the configuration writes (site settings, goals, saved
+ * funnels), which need `admin` (neither scope implies the other); each shows
+ * and changes only that key's site.
  */
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const limits = apiLimits(options.limits);
@@ -152,6 +174,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   });
 
   await app.register(healthRoutes, { db: options.readinessDb ?? options.db });
+  // Encapsulated by the plugin: its body handling and error format stay its own.
+  if (options.analytics) await app.register(analyticsHttpPlugin, { ...options.analytics, trustedProxies: options.trustedProxies });
   await app.register(
     async (api) => {
       await api.register(openApiRoute);
@@ -162,6 +186,20 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         await secured.register(serviceMapRoutes, { db: options.db, limits });
         await secured.register(logRoutes, { db: options.db, limits });
         await secured.register(metricRoutes, { db: options.db, limits });
+        await secured.register(analyticsQueryRoutes, { db: options.db, limits });
+        await secured.register(analyticsRealtimeRoutes, { db: options.db });
+        await secured.register(analyticsGoalReadRoutes, { db: options.db });
+        await secured.register(analyticsFunnelReadRoutes, { db: options.db });
+        await secured.register(analyticsJourneyRoutes, { db: options.db });
+        await secured.register(analyticsSiteReadRoutes, { db: options.db });
+      });
+      // Configuration changes: the admin scope, which does not imply read (nor read admin).
+      await api.register(async (administered) => {
+        requireApiKey(administered, options.keys, 'admin');
+        const db = options.writeDb ?? options.db;
+        await administered.register(analyticsGoalAdminRoutes, { db });
+        await administered.register(analyticsFunnelAdminRoutes, { db });
+        await administered.register(analyticsSiteAdminRoutes, { db });
       });
     },
     { prefix: API_PREFIX },

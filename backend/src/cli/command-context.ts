@@ -6,7 +6,16 @@ export interface CommandContext {
   logger: Logger;
   /** Positional arguments after the command name. */
   args: string[];
-  values: { name?: string; domain?: string; site?: string; scopes?: string; json?: boolean };
+  values: {
+    name?: string;
+    domain?: string[];
+    timezone?: string;
+    'exclude-ip'?: string[];
+    'exclude-country'?: string[];
+    site?: string;
+    scopes?: string;
+    json?: boolean;
+  };
   /** Writes one line of command output to stdout (logs go to stderr). */
   out(line: string): void;
 }

@@ -7,8 +7,13 @@ Commands:
                                 /readyz, OTLP/gRPC): stateless, as many as needed on
                                 one database (DATABASE_URL); no API, no jobs
   migrate                       bring the database schema up to date
-  sites create --name N [--domain D] [--json]
+  sites create --name N [--domain D]… [--timezone Z] [--json]
   sites list [--json]
+  sites update ID [--name N] [--domain D]… [--timezone Z] [--exclude-ip IP|CIDR]…
+               [--exclude-country CC]… [--json]
+                                change a site's analytics settings; a repeated
+                                option lists several, and a list given replaces
+                                the stored one ('' alone empties it)
   keys create --site ID [--scopes S,…] [--name N] [--json]
                                 print a new API key (shown once); scopes ingest,
                                 read, admin; default ingest only
@@ -28,5 +33,7 @@ Options for serve and collect:
   --no-ingest                   serve only: no receivers, no OTLP ports
 Retention for serve and collect (env only): JUSTANALYTICS_RETENTION_DAYS days of every signal
   (default 30); JUSTANALYTICS_TRACES_RETENTION_DAYS, JUSTANALYTICS_LOGS_RETENTION_DAYS
-  and JUSTANALYTICS_METRICS_RETENTION_DAYS set one signal apart
+  and JUSTANALYTICS_METRICS_RETENTION_DAYS and JUSTANALYTICS_EVENTS_RETENTION_DAYS set one
+  signal apart; JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS keeps the analytics rollups and
+  drop counts (default 800, apart from raw events)
 `;

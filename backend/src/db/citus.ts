@@ -16,9 +16,16 @@ import { partitionedTables, type PartitionedTable } from './partitions.ts';
  * Copied to every node. sites and api_keys are small and read by every node;
  * service_edge_progress is the service-edges job's one cursor over all sites
  * (one row, written once a minute, read by every service map query), so it has
- * no site_id and its upsert goes by its own key.
+ * no site_id and its upsert goes by its own key. visitor_salts is two or three
+ * rows shared by every site (the site is in the hash, not the salt).
  */
-export const citusReferenceTables = ['sites', 'api_keys', 'service_edge_progress'] as const;
+export const citusReferenceTables = ['sites', 'api_keys', 'service_edge_progress', 'visitor_salts'] as const;
+
+/**
+ * Signal tables that are not partitioned by day (kept while their site is, or
+ * emptied by a job): distributed by site_id like the partitioned ones.
+ */
+export const citusUnpartitionedTables = ['identities', 'analytics_funnels', 'analytics_goals', 'analytics_dirty_buckets'] as const;
 
 /** Kept on the coordinator alone: only the coordinator migrates. */
 export const citusCoordinatorTables = ['kysely_migration', 'kysely_migration_lock'] as const;
@@ -55,7 +62,7 @@ export function citusSteps(): CitusStep[] {
   for (const signature of citusFunctions) {
     steps.push({ kind: 'function', object: signature, statement: `SELECT create_distributed_function(${literal(signature)})` });
   }
-  const signalTables = [citusColocationTable, ...partitionedTables.filter((table) => table !== citusColocationTable)];
+  const signalTables = [citusColocationTable, ...partitionedTables.filter((table) => table !== citusColocationTable), ...citusUnpartitionedTables];
   for (const table of signalTables) {
     const colocateWith = table === citusColocationTable ? 'default' : citusColocationTable;
     steps.push({
@@ -163,7 +170,7 @@ export async function schemaRuleViolations(db: Kysely<Database>): Promise<string
     FROM pg_class c
     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
     ORDER BY 1`.execute(db);
-  const known = new Set<string>([...partitionedTables, ...nonSignal]);
+  const known = new Set<string>([...partitionedTables, ...citusUnpartitionedTables, ...nonSignal]);
   // A node that holds shards names them <table>_<shard id>; Citus hides them from clients, but not from every tool.
   const isShard = (name: string): boolean => /_\d+$/.test(name) && known.has(name.replace(/_\d+$/, ''));
   for (const { name } of tables.rows) {

@@ -3,8 +3,25 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.ts';
 import { dayOfMs, dayStart } from './days.ts';
 
-/** The tables range-partitioned by day (spans on start_time, logs and red_* rollups on time, metric_points on time, trace_summaries, resource_scopes and metric_series on day). */
-export type PartitionedTable = 'spans' | 'trace_summaries' | 'resource_scopes' | 'logs' | 'red_minutes' | 'red_hours' | 'metric_series' | 'metric_points' | 'service_edge_minutes';
+/**
+ * The tables range-partitioned by day (spans on start_time, logs and red_* rollups on time, metric_points on time,
+ * trace_summaries, resource_scopes and metric_series on day, events on time, sessions on started_at,
+ * analytics_drops on day, analytics_rollups on bucket).
+ */
+export type PartitionedTable =
+  | 'spans'
+  | 'trace_summaries'
+  | 'resource_scopes'
+  | 'logs'
+  | 'red_minutes'
+  | 'red_hours'
+  | 'metric_series'
+  | 'metric_points'
+  | 'service_edge_minutes'
+  | 'events'
+  | 'sessions'
+  | 'analytics_drops'
+  | 'analytics_rollups';
 export const partitionedTables: readonly PartitionedTable[] = [
   'spans',
   'trace_summaries',
@@ -15,18 +32,33 @@ export const partitionedTables: readonly PartitionedTable[] = [
   'metric_series',
   'metric_points',
   'service_edge_minutes',
+  'events',
+  'sessions',
+  'analytics_drops',
+  'analytics_rollups',
 ];
 
-/** A signal the store keeps, with a retention of its own. */
-export type StoredSignal = RowBatch['signal'];
-export const storedSignals: readonly StoredSignal[] = ['traces', 'logs', 'metrics'];
+/** A signal the store keeps, with a retention of its own (identities are kept while their site is). */
+export type StoredSignal = Exclude<RowBatch['signal'], 'identities'>;
+export const storedSignals: readonly StoredSignal[] = ['traces', 'logs', 'metrics', 'events'];
 
 /**
- * The signals whose rows each table holds. A shared table (resource_scopes,
- * which spans and logs refer to) keeps its partitions as long as the longest
- * retention among them, so no signal's rows lose what they refer to.
+ * What a table's retention follows: the signals whose rows it holds, or the
+ * analytics rollups' own retention (rollups outlive raw events, so `12mo`
+ * reads them after the events are gone; drop counts are kept as long).
  */
-export const partitionedTableSignals: Readonly<Record<PartitionedTable, readonly StoredSignal[]>> = {
+export type RetentionClass = StoredSignal | 'analytics_rollups';
+
+/** Days the analytics rollups and drop counts are kept by default: two years and a bit, so `12mo` compares with the year before. */
+export const ANALYTICS_ROLLUP_RETENTION_DAYS = 800;
+
+/**
+ * The retention classes of the rows each table holds. A shared table
+ * (resource_scopes, which spans and logs refer to) keeps its partitions as
+ * long as the longest retention among them, so no signal's rows lose what
+ * they refer to.
+ */
+export const partitionedTableSignals: Readonly<Record<PartitionedTable, readonly RetentionClass[]>> = {
   spans: ['traces'],
   trace_summaries: ['traces'],
   resource_scopes: ['traces', 'logs', 'metrics'],
@@ -36,19 +68,25 @@ export const partitionedTableSignals: Readonly<Record<PartitionedTable, readonly
   red_minutes: ['traces'],
   red_hours: ['traces'],
   service_edge_minutes: ['traces'],
+  events: ['events'],
+  sessions: ['events'],
+  analytics_drops: ['analytics_rollups'],
+  analytics_rollups: ['analytics_rollups'],
 };
 
-/** Days kept: a default, and overrides per signal. */
+/** Days kept: a default, overrides per signal, and the analytics rollups' own (default ANALYTICS_ROLLUP_RETENTION_DAYS, not `days`). */
 export interface Retention {
   days: number;
   bySignal?: Partial<Record<StoredSignal, number>>;
+  analyticsRollupDays?: number;
 }
 
-export function signalRetentionDays(retention: Retention, signal: StoredSignal): number {
+export function signalRetentionDays(retention: Retention, signal: RetentionClass): number {
+  if (signal === 'analytics_rollups') return retention.analyticsRollupDays ?? ANALYTICS_ROLLUP_RETENTION_DAYS;
   return retention.bySignal?.[signal] ?? retention.days;
 }
 
-/** The longest retention of the signals whose rows `table` holds. */
+/** The longest retention of the classes whose rows `table` holds. */
 export function tableRetentionDays(retention: Retention, table: PartitionedTable): number {
   return Math.max(...partitionedTableSignals[table].map((signal) => signalRetentionDays(retention, signal)));
 }

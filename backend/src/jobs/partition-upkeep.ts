@@ -11,6 +11,8 @@ export interface PartitionUpkeepOptions {
   retentionDays: number;
   /** Retention of signals that differ from retentionDays. A table shared by signals keeps the longest of theirs. */
   signalRetentionDays?: Partial<Record<StoredSignal, number>>;
+  /** Days the analytics rollups and drop counts are kept. Default ANALYTICS_ROLLUP_RETENTION_DAYS (800). */
+  analyticsRollupRetentionDays?: number;
   /** Days ahead the store accepts; partitions are made one day beyond. Default 1. */
   futureDays?: number;
   /** Time between runs. Default 1 hour. */
@@ -37,7 +39,7 @@ const upkeepLock = 0x6a615f6b656570n; // "ja_keep"
 export async function runPartitionUpkeep(options: Omit<PartitionUpkeepOptions, 'intervalMs'>): Promise<PartitionUpkeepResult> {
   const today = utcDayNumber(new Date((options.now ?? Date.now)()));
   const futureDays = options.futureDays ?? 1;
-  const retention = { days: options.retentionDays, bySignal: options.signalRetentionDays };
+  const retention = { days: options.retentionDays, bySignal: options.signalRetentionDays, analyticsRollupDays: options.analyticsRollupRetentionDays };
   return options.db.transaction().execute(async (trx) => {
     const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${upkeepLock.toString()}::bigint) AS locked`.execute(trx);
     if (rows[0]?.locked !== true) return { ran: false, created: [], dropped: [] };

@@ -28,7 +28,7 @@ export async function ensureDefaultSite(db: Kysely<Database>): Promise<DefaultSi
     await sql`SELECT pg_advisory_xact_lock(${defaultSiteLock.toString()}::bigint)`.execute(trx);
     const existing = await trx.selectFrom('sites').select('id').limit(1).executeTakeFirst();
     if (existing) return null;
-    const site = await createSite(trx, { name: 'default', domain: null });
+    const site = await createSite(trx, { name: 'default' });
     const ingest = await createApiKey(trx, { siteId: site.id, scopes: ['ingest'], name: 'default ingest' });
     const read = await createApiKey(trx, { siteId: site.id, scopes: ['read'], name: 'default read' });
     return { siteId: site.id, name: site.name, ingestKey: ingest.key, readKey: read.key };

@@ -12,6 +12,8 @@ import { LogWriter } from './logs/log-writer.ts';
 import { MetricWriter } from './metrics/metric-writer.ts';
 import { ResourceScopeWriter } from './resource-scopes.ts';
 import { SpanWriter } from './traces/span-writer.ts';
+import { EventWriter } from './events/event-writer.ts';
+import { IdentityWriter } from './events/identity-writer.ts';
 
 /** The defaults of PostgresSinkOptions that configuration shares, kept here once. */
 export const STORE_DEFAULTS = {
@@ -67,7 +69,13 @@ export function defaultSignalWriters(): SignalWriters<RowBatch> {
   // One memory of committed resource_scopes rows for all: a service's spans,
   // logs and metrics mostly share their (resource, scope) pairs.
   const resourceScopes = new ResourceScopeWriter();
-  return { traces: new SpanWriter(resourceScopes), logs: new LogWriter(resourceScopes), metrics: new MetricWriter(resourceScopes) };
+  return {
+    traces: new SpanWriter(resourceScopes),
+    logs: new LogWriter(resourceScopes),
+    metrics: new MetricWriter(resourceScopes),
+    events: new EventWriter(),
+    identities: new IdentityWriter(),
+  };
 }
 
 /**

@@ -4,6 +4,9 @@ import type { KeyResolver } from '../auth/key-resolver.ts';
 import { decodeLimitsOf } from '../decode/decode-limits.ts';
 import type { DecodeLimits } from '../decode/decode-limits.ts';
 import { otlpSignals } from '../signals/index.ts';
+import type { DropCounter, GeoLookup, SaltSource, SiteDirectory } from '../enrich/site-settings.ts';
+import { analyticsLimitsOf } from '../signals/events/analytics-limits.ts';
+import type { AnalyticsLimits } from '../signals/events/analytics-limits.ts';
 import type { Sink } from '../sink/sink.ts';
 import {
   DEFAULT_GRPC_PORT,
@@ -67,6 +70,23 @@ export interface CollectorOptions {
    * while listening).
    */
   readiness?: Readiness;
+  /**
+   * The analytics extension: when given, the OTLP/HTTP port also serves
+   * POST /api/track and POST /api/ingest/* (errors as { error: { code,
+   * message } }), and the gRPC port justanalytics.analytics.v1.AnalyticsService,
+   * into the same sink. Default: not served.
+   */
+  analytics?: CollectorAnalyticsOptions;
+}
+
+/** What the analytics routes need beyond the OTLP receivers' sink and keys. */
+export interface CollectorAnalyticsOptions {
+  sites: SiteDirectory;
+  salts: SaltSource;
+  geo: GeoLookup | null;
+  drops: DropCounter;
+  /** What one request may carry (signals/events/analytics-limits.ts); limits left out keep their defaults. */
+  limits?: Partial<AnalyticsLimits>;
 }
 
 export interface CollectorPorts {
@@ -121,6 +141,7 @@ export function createCollector(options: CollectorOptions): Collector {
   const memoryBudget = new MemoryBudget(settings.maxInFlightBytes);
   // Validated once here, so a bad limit fails createCollector rather than start().
   const decodeLimits = decodeLimitsOf(options.decodeLimits, 'collector');
+  if (options.analytics !== undefined) analyticsLimitsOf(options.analytics.limits, 'collector');
   const receivers = { sink: options.sink, keys: options.keys, signals, inFlight, memoryBudget, maxRequestBytes: settings.maxRequestBytes, decodeLimits };
   // Closers of what has started, most recent first.
   const stops: (() => Promise<void>)[] = [];
@@ -135,6 +156,7 @@ export function createCollector(options: CollectorOptions): Collector {
         trustedProxies: settings.trustedProxies,
         requestTimeoutMs: settings.requestTimeoutMs,
         readiness: options.readiness,
+        analytics: options.analytics,
         logger,
       });
       stops.unshift(() => http.close());
@@ -146,6 +168,7 @@ export function createCollector(options: CollectorOptions): Collector {
         ...receivers,
         requestTimeoutMs: settings.requestTimeoutMs,
         shutdownTimeoutMs: settings.shutdownTimeoutMs,
+        analytics: options.analytics === undefined ? undefined : { limits: options.analytics.limits },
         logger,
       });
       stops.unshift(() => grpc.close());

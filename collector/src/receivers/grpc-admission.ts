@@ -21,6 +21,8 @@ export interface GrpcAdmissionOptions {
   keys: KeyResolver;
   /** The signals served: each call is authenticated as its signal says. */
   signals: readonly SignalDescriptor[];
+  /** Other methods served (AnalyticsService's), by full path, and how each authenticates. Default: none. */
+  methods?: readonly { path: string; authenticate: Authenticate }[];
   memoryBudget: MemoryBudget;
   /** Largest message once inflated (grpc-js enforces it too). */
   maxRequestBytes: number;
@@ -86,8 +88,11 @@ export class GrpcAdmission {
         options.logger.warn('grpc-js does not expose the HTTP/2 stream of a call: gRPC messages are reserved from the memory budget only once received whole');
       },
     };
-    const authenticators = new Map<string, Authenticate>(options.signals.map((signal) => [`/${signal.grpcService}/Export`, signal.authenticate]));
-    // grpc-js runs interceptors only for methods it has a handler for, so every path here is a signal's Export.
+    const authenticators = new Map<string, Authenticate>([
+      ...options.signals.map((signal): [string, Authenticate] => [`/${signal.grpcService}/Export`, signal.authenticate]),
+      ...(options.methods ?? []).map((method): [string, Authenticate] => [method.path, method.authenticate]),
+    ]);
+    // grpc-js runs interceptors only for methods it has a handler for, so every path here is a signal's Export or one of `methods`.
     this.interceptor = (method, next) => new CallAdmission(context, next, authenticators.get(method.path)).call;
   }
 

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { KeyResolver } from '../auth/key-resolver.ts';
 import { decodeLimitsOf } from '../decode/decode-limits.ts';
 import type { DecodeLimits } from '../decode/decode-limits.ts';
+import { analyticsLimitsOf } from '../signals/events/analytics-limits.ts';
+import type { AnalyticsLimits } from '../signals/events/analytics-limits.ts';
 import { otlpSignals } from '../signals/index.ts';
 import type { Sink } from '../sink/sink.ts';
 import {
@@ -17,6 +19,7 @@ import {
 import { ReceiverError } from './errors.ts';
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
+import { addAnalyticsService, analyticsGrpcMethods } from './analytics-grpc.ts';
 import { firstString, GrpcAdmission, peerAddress } from './grpc-admission.ts';
 import { toServiceError } from './grpc-status.ts';
 import { InFlight } from './in-flight.ts';
@@ -54,6 +57,12 @@ export interface OtlpGrpcOptions {
    * answered UNAVAILABLE (retryable) and every connection is closed. Default 20 s.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Also serve justanalytics.analytics.v1.AnalyticsService (server SDK
+   * events and identify calls, as POST /api/ingest/*), with these limits
+   * (signals/events/analytics-limits.ts). Default: not served.
+   */
+  analytics?: { limits?: Partial<AnalyticsLimits> };
 }
 
 /** An OTLP/gRPC server, bound by listen() and stopped by close(). */
@@ -103,7 +112,16 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
   };
   const logger = options.logger.child({ receiver: 'otlp-grpc' });
   const signals = options.signals ?? otlpSignals;
-  const admission = new GrpcAdmission({ keys: context.keys, signals, memoryBudget: context.memoryBudget, maxRequestBytes, requestTimeoutMs, logger });
+  const analyticsLimits = options.analytics === undefined ? null : analyticsLimitsOf(options.analytics.limits, 'otlp-grpc');
+  const admission = new GrpcAdmission({
+    keys: context.keys,
+    signals,
+    methods: analyticsLimits === null ? [] : analyticsGrpcMethods,
+    memoryBudget: context.memoryBudget,
+    maxRequestBytes,
+    requestTimeoutMs,
+    logger,
+  });
   const server = new Server({
     interceptors: [admission.interceptor],
     'grpc.max_receive_message_length': maxRequestBytes,
@@ -135,6 +153,11 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
         );
       },
     });
+  }
+
+  if (analyticsLimits !== null) {
+    const { sink, keys, inFlight, memoryBudget } = context;
+    addAnalyticsService(server, admission, { sink, keys, inFlight, memoryBudget, limits: analyticsLimits }, logger);
   }
 
   let closing: Promise<void> | null = null;

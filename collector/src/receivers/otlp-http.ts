@@ -11,6 +11,8 @@ import type { OtlpEncoding } from '../decode/otlp-encoding.ts';
 import { otlpSignals } from '../signals/index.ts';
 import type { Sink } from '../sink/sink.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.ts';
+import { analyticsHttpPlugin } from './analytics-http.ts';
+import type { AnalyticsHttpOptions } from './analytics-http.ts';
 import { httpHealthRoutes } from './http-health.ts';
 import type { Readiness } from './http-health.ts';
 import { classifyError, encodeRpcStatus, httpStatusOf, ReceiverError, retryAfterHeaderOf } from './errors.ts';
@@ -20,6 +22,7 @@ import { InFlight } from './in-flight.ts';
 import { memoryBudgetOf } from './memory-budget.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { parseContentEncoding, readBody } from './read-body.ts';
+import { closeConnectionsWhenClosing, keepBodiesRaw } from './receiver-hooks.ts';
 import type { SignalDescriptor } from './signal.ts';
 
 export interface OtlpHttpOptions {
@@ -77,25 +80,9 @@ export const otlpHttpPlugin: FastifyPluginAsync<OtlpHttpOptions> = async (app, o
     });
   }
 
-  // Node's server.close() waits for every connection, and a kept-alive one
-  // whose export was running at close time would hold it open until the
-  // client's idle timeout: such responses close their connection instead.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
-    return payload;
-  });
-
-  // The body stays a raw stream whatever its type: the route checks the type
-  // (415 with the supported ones named), and reads the body only after
-  // authentication, inflated and capped by readBody. Fastify never parses it.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => {
-    done(null, payload);
-  });
+  closeConnectionsWhenClosing(app);
+  // The route checks the type (415 with the supported ones named).
+  keepBodiesRaw(app);
 
   app.setErrorHandler((error, request, reply) => {
     const classified = classifyError(error);
@@ -151,6 +138,13 @@ export interface OtlpHttpServerOptions extends OtlpHttpOptions {
   readiness?: Readiness;
   /** How long /readyz waits for `readiness`. Default 2000 ms. */
   readyTimeoutMs?: number;
+  /**
+   * Also serve the analytics routes (POST /api/track, /api/ingest/*;
+   * analytics-http.ts) with these sites, salts, geo lookup, drop counter and
+   * limits, sharing the sink, keys, in-flight tracking and memory budget of
+   * the OTLP routes. Default: not served.
+   */
+  analytics?: Omit<AnalyticsHttpOptions, 'sink' | 'keys' | 'inFlight' | 'memoryBudget' | 'maxInFlightBytes'>;
 }
 
 /**
@@ -160,7 +154,11 @@ export interface OtlpHttpServerOptions extends OtlpHttpOptions {
  * beside the exports (http-health.ts).
  */
 export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Promise<FastifyInstance> {
-  const { logger, trustedProxies = [], requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, readiness, readyTimeoutMs, ...pluginOptions } = options;
+  const { logger, trustedProxies = [], requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, readiness, readyTimeoutMs, analytics, ...otlpOptions } = options;
+  // One in-flight count and one budget for the OTLP and the analytics routes.
+  const inFlight = otlpOptions.inFlight ?? new InFlight();
+  const memoryBudget = memoryBudgetOf(otlpOptions, 'otlp-http');
+  const pluginOptions: OtlpHttpOptions = { ...otlpOptions, inFlight, memoryBudget, maxInFlightBytes: undefined };
   if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) {
     throw new TypeError(`otlp-http: options.requestTimeoutMs must be a positive integer, got ${String(requestTimeoutMs)}`);
   }
@@ -190,6 +188,8 @@ export async function createOtlpHttpServer(options: OtlpHttpServerOptions): Prom
   // Beside the OTLP plugin, not in it: neither its error handler nor its body handling applies.
   await app.register(httpHealthRoutes, { readiness, readyTimeoutMs, closing: () => closing });
   await app.register(otlpHttpPlugin, pluginOptions);
+  // A sibling context: its own body handling and error format ({ error: { code, message } }, not google.rpc.Status).
+  if (analytics !== undefined) await app.register(analyticsHttpPlugin, { ...analytics, sink: otlpOptions.sink, keys: otlpOptions.keys, inFlight, memoryBudget, trustedProxies });
   await app.ready();
   return app;
 }

@@ -1,3 +1,5 @@
+import type { EventRow } from '../signals/events/event-row.ts';
+import type { IdentityRow } from '../signals/events/identity-row.ts';
 import type { LogRow } from '../signals/logs/log-row.ts';
 import type { MetricPointRow } from '../signals/metrics/metric-point-row.ts';
 import type { SpanRow } from '../signals/traces/span-row.ts';
@@ -7,6 +9,10 @@ export interface SignalRows {
   traces: SpanRow;
   logs: LogRow;
   metrics: MetricPointRow;
+  /** Analytics events after the privacy pipeline; the store assigns their sessions. */
+  events: EventRow;
+  /** Identify calls: an anonymous ID belongs to a user. */
+  identities: IdentityRow;
 }
 
 /** A batch of rows of one signal, all of one site. */

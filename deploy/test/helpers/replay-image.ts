@@ -84,9 +84,17 @@ export async function replayImage(file: Dockerfile, { context, root, buildArgs =
   return stages;
 }
 
+/**
+ * How this machine reaches the registry (its CA bundle, its proxies): the
+ * network's settings, not the image's, which a builder would have of its own.
+ */
+const NETWORK_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+
 function sh(script: string, cwd: string, env: Record<string, string>): Promise<void> {
+  const network = Object.fromEntries(NETWORK_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
   return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', script], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
+    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...network };
+    execFile('sh', ['-c', script], { cwd, env: { ...base, ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
       if (error) reject(new Error(`RUN ${script} failed: ${stderr}`, { cause: error }));
       else resolve();
     });

@@ -57,11 +57,19 @@ export function paramColumnsOf<Row>(): <const Name extends string>(name: Name, t
   return (name, type, value) => ({ name, type, value });
 }
 
-/** `INSERT INTO table [AS alias] (columns…) SELECT * FROM unnest($1::type[], …)`; a caller may add an ON CONFLICT clause. */
+/**
+ * `INSERT INTO table [AS alias] (columns…) SELECT * FROM unnest($1::type[], …)`; a caller may add an ON CONFLICT clause.
+ * An array column (catalog type `_int8` …) goes in as one array literal per row in a `text[]` and is cast back, since
+ * unnest would flatten an array of arrays.
+ */
 export function unnestInsert(table: string, columns: readonly ParamColumn<never>[], alias?: string): string {
   const names = columns.map((column) => column.name).join(', ');
-  const arrays = columns.map((column, i) => `$${i + 1}::${column.type}[]`).join(', ');
-  return `INSERT INTO ${table}${alias === undefined ? '' : ` AS ${alias}`} (${names})\nSELECT * FROM unnest(${arrays})`;
+  const isArray = (column: ParamColumn<never>): boolean => column.type.startsWith('_');
+  const arrays = columns.map((column, i) => `$${i + 1}::${isArray(column) ? 'text' : column.type}[]`).join(', ');
+  const into = `INSERT INTO ${table}${alias === undefined ? '' : ` AS ${alias}`} (${names})`;
+  if (!columns.some(isArray)) return `${into}\nSELECT * FROM unnest(${arrays})`;
+  const values = columns.map((column) => (isArray(column) ? `u.${column.name}::${column.type.slice(1)}[]` : `u.${column.name}`)).join(', ');
+  return `${into}\nSELECT ${values} FROM unnest(${arrays}) AS u (${names})`;
 }
 
 /** The parameters of unnestInsert: one array per column, in the spec's order. */

@@ -1,6 +1,7 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { attributeFilter } from '../attribute-match.ts';
+import { candidateTraceFilter, listCandidateTraces } from './trace-attribute-candidates.ts';
 import { addDays, utcDay, type TimeRange } from '../time-range.ts';
 import { decodeTraceCursor, encodeTraceCursor, microsToIso } from './trace-cursor.ts';
 
@@ -151,6 +152,21 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
       });
   }
   const attributes = Object.entries(search.attributes ?? {});
+  // Candidates first, from the summaries' attribute hashes (no span read);
+  // the exact check below then reads only the candidates' spans.
+  let listed: Map<string, Buffer> | null = null;
+  for (const [key, text] of attributes) {
+    const candidates = await listCandidateTraces(db, siteId, key, text, search);
+    if (candidates === null) {
+      query = query.where(candidateTraceFilter(db, siteId, key, text, search));
+    } else {
+      listed = intersect(listed, candidates);
+    }
+  }
+  if (listed !== null) {
+    if (listed.size === 0) return { traces: [], nextCursor: null };
+    query = query.where(sql<SqlBool>`f.trace_id = ANY(${[...listed.values()]}::bytea[])`);
+  }
   if (search.service !== undefined || search.operation !== undefined || attributes.length > 0) {
     query = query.where((eb) => {
       let spans = traceSpans(eb, search);
@@ -186,6 +202,16 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
         ? encodeTraceCursor({ startMicros: BigInt(last.start_micros), traceId: last.trace_id })
         : null,
   };
+}
+
+/** The IDs in both (all of `ids` when there is no list yet), by hex. */
+function intersect(listed: ReadonlyMap<string, Buffer> | null, ids: readonly Buffer[]): Map<string, Buffer> {
+  const both = new Map<string, Buffer>();
+  for (const id of ids) {
+    const hex = id.toString('hex');
+    if (listed === null || listed.has(hex)) both.set(hex, id);
+  }
+  return both;
 }
 
 interface SpanCounts {
