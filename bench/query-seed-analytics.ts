@@ -87,7 +87,7 @@ export async function seedAnalytics(db: Kysely<Database>, siteId: string, total:
           (${sql.val(fixedPages)}::text[])[1 + (h1 >> 20) % 3],
           CASE WHEN pageviews = 1 THEN (${sql.val(fixedPages)}::text[])[1 + (h1 >> 20) % 3]
                ELSE (${sql.val(fixedPages)}::text[])[1 + (h2 >> 20) % ${fixedPages.length}] END,
-          pageviews, pageviews + signup::int + engagement::int, signup OR (engagement AND engagement_ms >= 10000),
+          pageviews, pageviews + signup::int, signup OR (engagement AND engagement_ms >= 10000),
           CASE WHEN source = '' OR source = 'newsletter' THEN '' ELSE 'https://' || lower(replace(source, ' ', '')) || '.com/' END,
           source, ${JSON.stringify(channels)}::jsonb ->> source,
           CASE WHEN source = 'newsletter' THEN 'newsletter' ELSE '' END, CASE WHEN source = 'newsletter' THEN 'email' ELSE '' END,
@@ -107,7 +107,7 @@ export async function seedAnalytics(db: Kysely<Database>, siteId: string, total:
           'browser'
         FROM sessions s
         CROSS JOIN LATERAL (SELECT ${facts(sql`s.session_id`)}) f
-        CROSS JOIN LATERAL generate_series(1, s.events::int) k
+        CROSS JOIN LATERAL generate_series(1, s.events::int + f.engagement::int) k
         CROSS JOIN LATERAL (SELECT s.started_at + (k - 1) * interval '40 seconds' AS t) tt
         CROSS JOIN LATERAL (
           SELECT CASE WHEN k <= s.pageviews THEN 'pageview' WHEN k = s.pageviews + 1 AND f.signup THEN 'signup' ELSE 'engagement' END AS name,

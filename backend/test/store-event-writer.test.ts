@@ -99,7 +99,7 @@ t.test('30 minutes without events end a session; counts, bounce, engagement, dur
   await writeEvents(sink, siteId, [
     makeEventRow({ at: '2026-11-30T10:00:00Z', pathname: '/' }),
     makeEventRow({ at: '2026-11-30T10:05:00Z', pathname: '/pricing', referrerSource: 'Bing' }),
-    // Engagement: counted as an event, neither a pageview nor the exit page; 12 s engages.
+    // Engagement: neither a pageview, nor the exit page, nor counted in events; it extends the visit, and 12 s engages.
     makeEventRow({ at: '2026-11-30T10:06:00Z', name: 'engagement', pathname: '/pricing', engagementMs: 12_000 }),
     // 34 minutes after the last event: a new session, a bounce.
     makeEventRow({ at: '2026-11-30T10:40:00Z', pathname: '/blog' }),
@@ -116,7 +116,7 @@ t.test('30 minutes without events end a session; counts, bounce, engagement, dur
     entry_page: '/',
     exit_page: '/pricing',
     pageviews: 2,
-    events: 3,
+    events: 2,
     engaged: true,
     bounce: false,
     duration_ms: 360_000,
@@ -125,7 +125,7 @@ t.test('30 minutes without events end a session; counts, bounce, engagement, dur
     partition: 'sessions_p20261130',
   });
   t.match(sessions[1], { visitor_id: '1001', entry_page: '/blog', exit_page: '/blog', pageviews: 1, events: 1, bounce: true, duration_ms: 0 });
-  t.match(sessions[2], { visitor_id: '2002', entry_page: '/docs', exit_page: '/docs', pageviews: 1, events: 2, engaged: false, bounce: true, duration_ms: 5_000 });
+  t.match(sessions[2], { visitor_id: '2002', entry_page: '/docs', exit_page: '/docs', pageviews: 1, events: 1, engaged: false, bounce: true, duration_ms: 5_000 });
   const events = await storedEvents(siteId);
   t.same(
     events.map((event) => event.session_id),

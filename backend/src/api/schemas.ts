@@ -294,3 +294,6 @@ export const timeRangeQuery = {
 } as const;
 
 export const bearerAuth = [{ apiKey: [] }];
+
+/** A custom property's value in a request body: a scalar (anyOf rather than a type list, which Ajv's strict mode refuses). */
+export const propValueSchema = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } as const;

@@ -8,7 +8,7 @@ import { runFunnel } from '../../query/analytics/funnels.ts';
 import { MAX_GOAL_PATTERN_LENGTH } from '../../query/analytics/goals-match.ts';
 import { createFunnel, deleteFunnel, getFunnel, listFunnels, SavedLimitError, updateFunnel, type SavedFunnel } from '../../store/analytics-saved.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { bearerAuth, errorResponses, textParameter } from '../schemas.ts';
+import { bearerAuth, errorResponses, textParameter, propValueSchema } from '../schemas.ts';
 import { dateRangeBodySchema, noQueryParameters, ownSite, siteDateRange, siteParameter } from './analytics-sites-param.ts';
 
 // Funnels: run one given in the request, or a saved one (read scope); save,
@@ -26,7 +26,7 @@ const stepSchema = {
   properties: {
     page: textParameter({ minLength: 1, maxLength: MAX_GOAL_PATTERN_LENGTH, description: 'a pathname pattern, whole path: * matches any run of characters' }),
     event: textParameter({ minLength: 1, maxLength: MAX_GOAL_PATTERN_LENGTH, description: 'a custom event name' }),
-    props: { type: 'object', maxProperties: 10, additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    props: { type: 'object', maxProperties: 10, additionalProperties: propValueSchema },
     label: textParameter({ maxLength: 256 }),
   },
   additionalProperties: false,

@@ -6,7 +6,7 @@ import { goalConversions } from '../../query/analytics/goals.ts';
 import { goalLabel, InvalidGoalError, MAX_GOAL_PATTERN_LENGTH, parseGoalDefinition, type GoalDefinition } from '../../query/analytics/goals-match.ts';
 import { createGoal, deleteGoal, listGoals, SavedLimitError, type SavedGoal } from '../../store/analytics-saved.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { bearerAuth, errorResponses, textParameter } from '../schemas.ts';
+import { bearerAuth, errorResponses, textParameter, propValueSchema } from '../schemas.ts';
 import { dateRangeQueryParameter, noQueryParameters, ownSite, siteDateRange, siteParameter } from './analytics-sites-param.ts';
 
 // Goals: a page pattern ("/pricing*": * any run of characters) or
@@ -28,7 +28,7 @@ const definitionProperties = {
   props: {
     type: 'object',
     maxProperties: 10,
-    additionalProperties: { type: ['string', 'number', 'boolean'] },
+    additionalProperties: propValueSchema,
     description: 'props the event must carry, each with the same JSON value (3 is not "3")',
   },
 } as const;

@@ -59,7 +59,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       entry_page text NOT NULL,
       exit_page text NOT NULL,
       pageviews bigint NOT NULL,
-      -- Every event of the visit, pageviews and engagement included.
+      -- The visit's events, pageviews included, engagement events not (the events metric).
       events bigint NOT NULL,
       -- A custom event, or an engagement event of 10 s or more: not a bounce.
       engaged boolean NOT NULL,

@@ -47,7 +47,8 @@ export function sessionDelta(siteId: string, touched: TouchedSession): SessionDe
     entryPage: first.pathname,
     exitPage: exitPage ?? (touched.isNew ? first.pathname : ''),
     pageviews,
-    events: events.length,
+    // Engagement events say how long a page was read, not what the visitor did: the events metric leaves them out.
+    events: events.filter(({ event }) => event.name !== 'engagement').length,
     engaged,
     referrer: first.referrer,
     referrerSource: first.referrerSource,
