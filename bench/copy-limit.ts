@@ -16,7 +16,6 @@ import { ResourceScopeIds } from '../backend/src/store/resource-scopes.ts';
 import { spanCopyRows } from '../backend/src/store/traces/span-writer.ts';
 import { FreshTraceIds } from './fresh-trace-ids.ts';
 import { latencyOf, type Latency } from './latency.ts';
-import type { SampleTracePayload } from './sample-spans.ts';
 
 const table = 'bench_copy_spans';
 const dayMs = 86_400_000;
@@ -37,7 +36,7 @@ export interface CopyLimit {
 export async function measureCopyLimit(
   pool: pg.Pool,
   siteId: string,
-  payloads: readonly SampleTracePayload[],
+  payloads: readonly { body: Buffer }[],
   options: { seconds: number; writers: number; requestsPerCopy: number },
 ): Promise<CopyLimit> {
   const buffers: FreshTraceIds[] = [];
@@ -46,7 +45,9 @@ export async function measureCopyLimit(
     const group = payloads.slice(i, i + options.requestsPerCopy);
     const writes = group.map(({ body }) => ({ siteId, rows: decodeSpanRows(body, 'protobuf', siteId).rows.map((row) => ({ row, day: 0 })) }));
     const text = [...copyChunks(spanColumns, spanCopyRows(writes, new ResourceScopeIds()))].join('');
-    buffers.push(new FreshTraceIds(Buffer.from(text), group.flatMap((payload) => payload.traceIds), true));
+    // The trace IDs as decoded: the ingest phases renewed the requests' own in place.
+    const traceIds = new Map(writes.flatMap((write) => write.rows.map(({ row }) => [row.traceId.toString('hex'), row.traceId] as const)));
+    buffers.push(new FreshTraceIds(Buffer.from(text), [...traceIds.values()], true));
     rowCounts.push(writes.reduce((sum, write) => sum + write.rows.length, 0));
   }
   if (buffers.length < 2 * options.writers) throw new Error('too few payloads for the COPY writers: each buffer must be out of use before it is renewed');

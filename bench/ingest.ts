@@ -1,35 +1,58 @@
-// Ingest benchmark: OTLP protobuf exports of 512 spans (64 traces of 8 spans)
-// each into `justanalytics serve` running as its own process, over OTLP/HTTP and
-// OTLP/gRPC, from 1 and from 8 concurrent clients (on gRPC: concurrent calls on one
-// channel, as an exporter makes them); prints spans/s acknowledged
-// (every acknowledged span is committed in PostgreSQL). Then logs: exports of
-// 200 log records each over OTLP/HTTP protobuf from 8 clients, printing logs/s;
-// then metrics: exports of 200 data points each, the same way; then track:
-// single-event /api/track requests as browsers send them, from 8 clients.
+// Ingest benchmark: pre-encoded OTLP protobuf exports into `justanalytics
+// serve` running as its own process, each phase measuring what was
+// acknowledged (items/s), the rows counted in the database afterwards (they
+// must match: an acknowledged item is a committed row), the export latency
+// (p50/p99), and the server's peak RSS and CPU (and the embedded PostgreSQL's
+// CPU). Spans: 200-span requests (bench/sample-spans.ts: 5 services, HTTP and
+// database spans of 11-15 attributes, exceptions), every send with new trace
+// IDs, over OTLP/HTTP and OTLP/gRPC (concurrent calls on one channel, as an
+// exporter makes them) from 1 and 8 clients. Then the storage limit: the same
+// span rows COPYed straight into a bare copy of the spans table
+// (bench/copy-limit.ts); the headline is OTLP/HTTP with 8 clients ÷ that.
+// Then logs (200 records a request) and metrics (200 points) over OTLP/HTTP
+// from 8 clients, and track: single-event /api/track requests as browsers send
+// them. Results go to bench/results/ingest-<date>.json and .md.
 //
 //   npm run bench                       embedded PostgreSQL in a temp dir, every signal
 //   npm run bench -- logs               one signal only (ingest is spans, logs, metrics, track)
-//   DATABASE_URL=postgres://… npm run bench
+//   DATABASE_URL=postgres://… npm run bench   (an empty database; no PostgreSQL CPU figures then)
 //   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
+//   BENCH_SPANS_PER_REQUEST=500         spans a request (default 200)
+//   BENCH_COPY_WRITERS=2 BENCH_COPY_REQUESTS=10   the storage limit's connections and requests' rows per COPY (default 8 and 1)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { openDatabase, type DatabaseHandle } from '../backend/src/db/connect.ts';
+import { measureCopyLimit, type CopyLimit } from './copy-limit.ts';
+import { databaseSettings } from './database-settings.ts';
+import { FreshTraceIds } from './fresh-trace-ids.ts';
+import { latencyOf } from './latency.ts';
+import { cpuSeconds, descendantsCpuSeconds, peakRssMiB, resetPeakRss } from './process-usage.ts';
+import { machineDescription, writeResults, type IngestPhase, type IngestResults } from './results.ts';
 import { sampleLogsRequest } from './sample-logs.ts';
 import { sampleMetricsRequest } from './sample-metrics.ts';
-import { sampleTraceRequest } from './sample-spans.ts';
+import { sampleTracePayload } from './sample-spans.ts';
 import { sampleTrackRequests, type TrackRequest } from './sample-track.ts';
 
-const spansPerRequest = 512;
+const spansPerRequest = Number(process.env.BENCH_SPANS_PER_REQUEST ?? 200);
 const logsPerRequest = 200;
 const pointsPerRequest = 200;
+const payloadCount = 128;
 // Which signals: `npm run bench -- <phase>` (bench/main.ts) passes the phase on.
 const only = process.argv[2] === 'logs' || process.argv[2] === 'metrics' || process.argv[2] === 'track' ? process.argv[2] : null;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const copyWriters = Number(process.env.BENCH_COPY_WRITERS ?? 8);
+const copyRequests = Number(process.env.BENCH_COPY_REQUESTS ?? 1);
+
+/** The table each signal's items land in, one row an item. */
+const tables = { traces: 'spans', logs: 'logs', metrics: 'metric_points', track: 'events' } as const;
+type Signal = keyof typeof tables;
 
 /** One transport's connection(s): `send` resolves true when the export was acknowledged. */
 interface Exporter {
@@ -86,29 +109,88 @@ function grpcExporter(port: number, key: string): Exporter {
   };
 }
 
-async function phase(clients: number, exporter: Exporter, payloads: Buffer[], itemsPerRequest = spansPerRequest): Promise<{ itemsPerSecond: number; rejected: number }> {
-  let items = 0;
+/** What a phase needs besides its exporter: the server, the database and the site. */
+interface Target {
+  serverPid: number;
+  db: DatabaseHandle;
+  siteId: string;
+  /** Whether the database is the server's embedded PostgreSQL (its processes are the server's children). */
+  embedded: boolean;
+}
+
+async function countRows(target: Target, signal: Signal): Promise<number> {
+  const { rows } = await target.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${tables[signal]} WHERE site_id = $1`, [target.siteId]);
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Sends for `seconds` from `clients` concurrent clients, each its next payload once the last was answered.
+ * `payloads` are called for each send: a span payload renews its trace IDs there.
+ */
+async function phase(
+  target: Target,
+  what: { name: string; signal: Signal; transport: string; clients: number; itemsPerRequest: number },
+  exporter: Exporter,
+  payloads: ReadonlyArray<() => Buffer>,
+): Promise<IngestPhase> {
+  const rowsBefore = await countRows(target, what.signal);
+  const peakReset = resetPeakRss(target.serverPid);
+  const serverCpuBefore = cpuSeconds(target.serverPid);
+  const databaseCpuBefore = target.embedded ? descendantsCpuSeconds(target.serverPid) : NaN;
+  let requests = 0;
   let rejected = 0;
   let next = 0;
-  const end = performance.now() + seconds * 1000;
+  const samples: number[] = [];
   const started = performance.now();
+  const end = started + seconds * 1000;
   await Promise.all(
-    Array.from({ length: clients }, async () => {
+    Array.from({ length: what.clients }, async () => {
       while (performance.now() < end) {
-        if (await exporter.send(payloads[next++ % payloads.length]!)) items += itemsPerRequest;
+        const body = payloads[next++ % payloads.length]!();
+        const sent = performance.now();
+        const acknowledged = await exporter.send(body);
+        samples.push(performance.now() - sent);
+        if (acknowledged) requests++;
         else rejected++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
   exporter.close();
-  return { itemsPerSecond: Math.round(items / elapsed), rejected };
+  const serverCpu = cpuSeconds(target.serverPid) - serverCpuBefore;
+  const databaseCpu = target.embedded ? descendantsCpuSeconds(target.serverPid) - databaseCpuBefore : NaN;
+  const peakRss = peakRssMiB(target.serverPid);
+  const acknowledged = requests * what.itemsPerRequest;
+  const rowsCounted = (await countRows(target, what.signal)) - rowsBefore;
+  const result: IngestPhase = {
+    ...what,
+    table: tables[what.signal],
+    seconds: Math.round(elapsed * 10) / 10,
+    requests,
+    rejectedRequests: rejected,
+    acknowledged,
+    itemsPerSecond: Math.round(acknowledged / elapsed),
+    rowsCounted,
+    latencyMs: latencyOf(samples),
+    server: { peakRssMiB: peakRss, peakSincePhaseStart: peakReset, cpuCores: round2(serverCpu / elapsed) },
+    database: target.embedded ? { cpuCores: round2(databaseCpu / elapsed) } : null,
+  };
+  const mismatch = rowsCounted === acknowledged ? '' : ` (ROWS COUNTED ${rowsCounted} ≠ ACKNOWLEDGED ${acknowledged})`;
+  console.log(
+    `${what.name}: ${result.itemsPerSecond.toLocaleString('en-US')} ${what.signal === 'traces' ? 'spans' : what.signal === 'track' ? 'events' : what.signal === 'logs' ? 'records' : 'points'}/s, ` +
+      `${rowsCounted.toLocaleString('en-US')} rows counted${mismatch}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+      `server ${peakRss} MiB peak, ${result.server.cpuCores} cores` +
+      (result.database ? `, PostgreSQL ${result.database.cpuCores} cores` : '') +
+      (rejected ? `, ${rejected} requests not acknowledged` : ''),
+  );
+  return result;
 }
 
-function notAcknowledged(rejected: number): string {
-  return rejected ? `, ${rejected} requests not acknowledged` : '';
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
+const logger = pino({ level: 'warn' });
 const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
 const server = spawn(
   process.execPath,
@@ -116,6 +198,7 @@ const server = spawn(
   // The track phase sends each visitor's address in X-Forwarded-For, as a proxy on this host would.
   { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JUSTANALYTICS_TRUSTED_PROXIES: '127.0.0.1' } },
 );
+let db: DatabaseHandle | undefined;
 try {
   // The first-run banner on stdout carries the ingest key, the "serving" log line on stderr the port.
   let key = '';
@@ -130,12 +213,24 @@ try {
     });
     server.on('exit', () => reject(new Error('serve exited before it was ready')));
   });
-  if (!key) throw new Error('bench needs an empty database (it uses the ingest key of the default site)');
-  const payloads = Array.from({ length: 64 }, () => sampleTraceRequest(spansPerRequest));
-  console.log(
-    `ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,
-  );
-  await phase(2, httpExporter(ports.otlpHttpPort, key, 2), payloads.slice(0, 4)); // warm-up
+  if (!key || !siteId) throw new Error('bench needs an empty database (it uses the ingest key of the default site)');
+  // The same database as the server: its embedded PostgreSQL, joined (this process does not stop it), or DATABASE_URL.
+  db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir, logger });
+  const embedded = process.env.DATABASE_URL === undefined;
+  const target: Target = { serverPid: server.pid!, db, siteId, embedded };
+  const settings = await databaseSettings(db.pool);
+  console.log(`ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} ${settings.server_version}`);
+
+  const phases: IngestPhase[] = [];
+  let storageLimit: CopyLimit | null = null;
+  const spanPayloads = Array.from({ length: payloadCount }, (_, variant) => sampleTracePayload(spansPerRequest, variant));
+  const spanBodies = spanPayloads.map((payload) => {
+    const fresh = new FreshTraceIds(payload.body, payload.traceIds, false);
+    return () => fresh.renew();
+  });
+  const spans = { signal: 'traces' as const, itemsPerRequest: spansPerRequest };
+  // Warm-up: JIT, connections, today's partitions.
+  await phase(target, { ...spans, name: 'warm-up', transport: 'OTLP/HTTP', clients: 2 }, httpExporter(ports.otlpHttpPort, key, 2), spanBodies);
   if (only === null) {
     const transports: Array<[string, (clients: number) => Exporter]> = [
       ['OTLP/HTTP', (clients) => httpExporter(ports.otlpHttpPort, key, clients)],
@@ -143,20 +238,26 @@ try {
     ];
     for (const [transport, exporter] of transports) {
       for (const clients of [1, 8]) {
-        const result = await phase(clients, exporter(clients), payloads);
-        console.log(`${transport}, ${clients} client${clients > 1 ? 's' : ''}: ${result.itemsPerSecond} spans/s${notAcknowledged(result.rejected)}`);
+        const name = `spans, ${transport}, ${clients} client${clients > 1 ? 's' : ''}`;
+        phases.push(await phase(target, { ...spans, name, transport, clients }, exporter(clients), spanBodies));
       }
     }
+    storageLimit = await measureCopyLimit(db.pool, siteId, spanPayloads, { seconds, writers: copyWriters, requestsPerCopy: copyRequests });
+    const copied = storageLimit.rowsCounted - storageLimit.warmUpRows;
+    console.log(
+      `storage limit, raw COPY (${storageLimit.writers} connections × ${storageLimit.rowsPerCopy} rows): ${storageLimit.rowsPerSecond.toLocaleString('en-US')} rows/s, ` +
+        `p50 ${storageLimit.latency.p50} ms, p99 ${storageLimit.latency.p99} ms${copied === storageLimit.rows ? '' : ` (ROWS COUNTED ${copied} ≠ COPIED ${storageLimit.rows})`}`,
+    );
   }
   if (only === null || only === 'logs') {
-    const logPayloads = Array.from({ length: 64 }, () => sampleLogsRequest(logsPerRequest));
-    const logs = await phase(8, httpExporter(ports.otlpHttpPort, key, 8, '/v1/logs'), logPayloads, logsPerRequest);
-    console.log(`logs, OTLP/HTTP, 8 clients (${logsPerRequest} records/request): ${logs.itemsPerSecond} logs/s${notAcknowledged(logs.rejected)}`);
+    const bodies = Array.from({ length: 64 }, () => sampleLogsRequest(logsPerRequest)).map((body) => () => body);
+    const what = { name: 'logs, OTLP/HTTP, 8 clients', signal: 'logs' as const, transport: 'OTLP/HTTP', clients: 8, itemsPerRequest: logsPerRequest };
+    phases.push(await phase(target, what, httpExporter(ports.otlpHttpPort, key, 8, '/v1/logs'), bodies));
   }
   if (only === null || only === 'metrics') {
-    const metricPayloads = Array.from({ length: 64 }, (_, instance) => sampleMetricsRequest(pointsPerRequest, instance));
-    const metrics = await phase(8, httpExporter(ports.otlpHttpPort, key, 8, '/v1/metrics'), metricPayloads, pointsPerRequest);
-    console.log(`metrics, OTLP/HTTP, 8 clients (${pointsPerRequest} points/request): ${metrics.itemsPerSecond} points/s${notAcknowledged(metrics.rejected)}`);
+    const bodies = Array.from({ length: 64 }, (_, instance) => sampleMetricsRequest(pointsPerRequest, instance)).map((body) => () => body);
+    const what = { name: 'metrics, OTLP/HTTP, 8 clients', signal: 'metrics' as const, transport: 'OTLP/HTTP', clients: 8, itemsPerRequest: pointsPerRequest };
+    phases.push(await phase(target, what, httpExporter(ports.otlpHttpPort, key, 8, '/v1/metrics'), bodies));
   }
   if (only === null || only === 'track') {
     const requests = sampleTrackRequests(siteId, 20_000);
@@ -164,15 +265,39 @@ try {
     const indexes = requests.map((_, i) => {
       const index = Buffer.alloc(4);
       index.writeUInt32LE(i);
-      return index;
+      return () => index;
     });
     // Browsers are many, each with one request at a time: so many connections at once, each sending its next
     // event once the last was answered (BENCH_TRACK_BROWSERS, default 256).
     const browsers = Number(process.env.BENCH_TRACK_BROWSERS ?? 256);
-    const track = await phase(browsers, trackExporter(ports.otlpHttpPort, browsers, requests), indexes, 1);
-    console.log(`track, /api/track, ${browsers} concurrent browsers (1 event/request): ${track.itemsPerSecond} events/s${notAcknowledged(track.rejected)}`);
+    const what = { name: `track, /api/track, ${browsers} browsers`, signal: 'track' as const, transport: 'HTTP JSON', clients: browsers, itemsPerRequest: 1 };
+    phases.push(await phase(target, what, trackExporter(ports.otlpHttpPort, browsers, requests), indexes));
   }
+
+  const headlinePhase = phases.find((p) => p.signal === 'traces' && p.transport === 'OTLP/HTTP' && p.clients === 8);
+  const results: IngestResults = {
+    machine: await machineDescription(),
+    database: Object.entries(settings).map(([name, value]) => `${name}=${value}`).join(', '),
+    settings,
+    embedded,
+    secondsPerPhase: seconds,
+    spansPerRequest,
+    phases,
+    storageLimit,
+    headline:
+      headlinePhase && storageLimit
+        ? {
+            phase: headlinePhase.name,
+            spansPerSecond: headlinePhase.itemsPerSecond,
+            copyRowsPerSecond: storageLimit.rowsPerSecond,
+            ratio: Math.round((headlinePhase.itemsPerSecond / storageLimit.rowsPerSecond) * 100) / 100,
+          }
+        : null,
+  };
+  if (results.headline) console.log(`headline: ${results.headline.spansPerSecond.toLocaleString('en-US')} spans/s = ${results.headline.ratio} of raw COPY`);
+  await writeResults('ingest', results);
 } finally {
+  await db?.close();
   server.kill('SIGTERM');
   if (server.exitCode === null) await once(server, 'exit');
   await rm(dataDir, { recursive: true, force: true });

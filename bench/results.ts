@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import type { CopyLimit } from './copy-limit.ts';
 import type { Latency } from './latency.ts';
 
 export interface Machine {
@@ -48,7 +49,79 @@ export function queryTable(results: QueryResults): string {
   return lines.join('\n');
 }
 
-export async function writeResults(kind: 'query', results: QueryResults): Promise<string> {
+/** One phase of the ingest benchmark (bench/ingest.ts). */
+export interface IngestPhase {
+  name: string;
+  signal: 'traces' | 'logs' | 'metrics' | 'track';
+  transport: string;
+  clients: number;
+  itemsPerRequest: number;
+  /** The table the items are rows of. */
+  table: string;
+  seconds: number;
+  /** Requests acknowledged, and those that were not. */
+  requests: number;
+  rejectedRequests: number;
+  /** Items acknowledged: requests × itemsPerRequest. */
+  acknowledged: number;
+  itemsPerSecond: number;
+  /** Rows the phase added to `table`, counted afterwards: equal to `acknowledged` when every acknowledged item was committed once. */
+  rowsCounted: number;
+  /** Each export's time from send to answer. */
+  latencyMs: Latency;
+  /** `justanalytics serve`: peak RSS over the phase (over its life when the kernel would not reset it) and CPU used ÷ wall time. */
+  server: { peakRssMiB: number; peakSincePhaseStart: boolean; cpuCores: number };
+  /** The embedded PostgreSQL's processes' CPU ÷ wall time; null with DATABASE_URL. */
+  database: { cpuCores: number } | null;
+}
+
+export interface IngestResults {
+  machine: Machine;
+  database: string;
+  settings: Record<string, string>;
+  embedded: boolean;
+  secondsPerPhase: number;
+  spansPerRequest: number;
+  phases: IngestPhase[];
+  storageLimit: CopyLimit | null;
+  /** Spans acknowledged per second over OTLP/HTTP from 8 clients ÷ raw COPY rows per second. */
+  headline: { phase: string; spansPerSecond: number; copyRowsPerSecond: number; ratio: number } | null;
+}
+
+export function ingestTable(results: IngestResults): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = [
+    `${results.secondsPerPhase} s a phase. Spans: ${results.spansPerRequest}-span requests (bench/sample-spans.ts: traces of an HTTP server span, 3 database ` +
+      'spans and an HTTP client span, 11-15 attributes each, 5 services, one trace in 20 with an exception), new trace IDs on every send. ' +
+      `PostgreSQL ${results.embedded ? 'embedded, on the same machine' : 'at DATABASE_URL'}.`,
+    '',
+    '| phase | items/s | rows counted / acknowledged | export p50 / p99 ms | server peak RSS | server CPU | PostgreSQL CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...results.phases.map(
+      (p) =>
+        `| ${p.name} (${p.itemsPerRequest}/request) | ${n(p.itemsPerSecond)} | ${n(p.rowsCounted)} / ${n(p.acknowledged)}${p.rowsCounted === p.acknowledged ? '' : ' **mismatch**'}` +
+        `${p.rejectedRequests ? ` (${p.rejectedRequests} requests not acknowledged)` : ''} | ${p.latencyMs.p50} / ${p.latencyMs.p99} | ${p.server.peakRssMiB} MiB | ` +
+        `${p.server.cpuCores} cores | ${p.database ? `${p.database.cpuCores} cores` : '–'} |`,
+    ),
+  ];
+  const limit = results.storageLimit;
+  if (limit) {
+    const copied = limit.rowsCounted - limit.warmUpRows;
+    lines.push(
+      `| storage limit: raw COPY of the same span rows, ${limit.writers} connections × ${n(limit.rowsPerCopy)} rows | ${n(limit.rowsPerSecond)} | ` +
+        `${n(copied)} / ${n(limit.rows)}${copied === limit.rows ? '' : ' **mismatch**'} | ${limit.latency.p50} / ${limit.latency.p99} | | | |`,
+    );
+  }
+  if (results.headline) {
+    const h = results.headline;
+    lines.push('', `Headline: ${h.phase}, ${n(h.spansPerSecond)} spans/s = **${h.ratio}** of the raw COPY's ${n(h.copyRowsPerSecond)} rows/s (goal ≥ 50,000 spans/s and ≥ 0.7).`);
+  }
+  return lines.join('\n');
+}
+
+export async function writeResults(kind: 'query', results: QueryResults): Promise<string>;
+export async function writeResults(kind: 'ingest', results: IngestResults): Promise<string>;
+export async function writeResults(kind: 'query' | 'ingest', results: QueryResults | IngestResults): Promise<string> {
   const dir = new URL('./results/', import.meta.url);
   await mkdir(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
@@ -59,7 +132,7 @@ export async function writeResults(kind: 'query', results: QueryResults): Promis
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, commit ${m.commit}.`,
     `PostgreSQL: ${results.database}.`,
     '',
-    queryTable(results),
+    kind === 'query' ? queryTable(results as QueryResults) : ingestTable(results as IngestResults),
     '',
   ].join('\n');
   // Several runs a day each keep their own files: -2, -3, … after the first.
