@@ -30,6 +30,8 @@ export interface CopyLimit {
   rowsCounted: number;
   warmUpRows: number;
   latency: Latency;
+  /** The database's CPU seconds ÷ wall time over the measured COPYs, when a `databaseCpuSeconds` was given. */
+  databaseCpuCores: number | null;
 }
 
 /** Makes the table (dropping an older one), measures for `seconds`, drops it again. */
@@ -37,7 +39,7 @@ export async function measureCopyLimit(
   pool: pg.Pool,
   siteId: string,
   payloads: readonly { body: Buffer }[],
-  options: { seconds: number; writers: number; requestsPerCopy: number },
+  options: { seconds: number; writers: number; requestsPerCopy: number; databaseCpuSeconds?: () => number },
 ): Promise<CopyLimit> {
   const buffers: FreshTraceIds[] = [];
   const rowCounts: number[] = [];
@@ -64,6 +66,7 @@ export async function measureCopyLimit(
     }
     let rows = 0;
     const samples: number[] = [];
+    const cpuBefore = options.databaseCpuSeconds?.();
     const started = performance.now();
     const end = started + options.seconds * 1000;
     await Promise.all(
@@ -78,6 +81,7 @@ export async function measureCopyLimit(
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = cpuBefore === undefined ? null : options.databaseCpuSeconds!() - cpuBefore;
     const counted = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     return {
       writers: options.writers,
@@ -87,6 +91,7 @@ export async function measureCopyLimit(
       rowsCounted: Number(counted.rows[0]!.n),
       warmUpRows,
       latency: latencyOf(samples),
+      databaseCpuCores: cpu === null ? null : Math.round((cpu / elapsed) * 100) / 100,
     };
   } finally {
     for (const client of clients) client.release();

@@ -18,7 +18,7 @@
 //   DATABASE_URL=postgres://… npm run bench   (an empty database; no PostgreSQL CPU figures then)
 //   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
 //   BENCH_SPANS_PER_REQUEST=500         spans a request (default 200)
-//   BENCH_COPY_WRITERS=2 BENCH_COPY_REQUESTS=10   the storage limit's connections and requests' rows per COPY (default 8 and 1)
+//   BENCH_COPY_WRITERS=2 BENCH_COPY_REQUESTS=10   the storage limit's connections and requests' rows per COPY (default 2 and 10)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -47,8 +47,9 @@ const payloadCount = 128;
 // Which signals: `npm run bench -- <phase>` (bench/main.ts) passes the phase on.
 const only = process.argv[2] === 'logs' || process.argv[2] === 'metrics' || process.argv[2] === 'track' ? process.argv[2] : null;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const copyWriters = Number(process.env.BENCH_COPY_WRITERS ?? 8);
-const copyRequests = Number(process.env.BENCH_COPY_REQUESTS ?? 1);
+// Two connections of 2,000-row COPYs: like the sink's two flushes in flight; the fastest of 8×200, 2×200, 2×2,000, 8×2,000, 4×1,000, 1×10,000 rows measured on 2 cores.
+const copyWriters = Number(process.env.BENCH_COPY_WRITERS ?? 2);
+const copyRequests = Number(process.env.BENCH_COPY_REQUESTS ?? 10);
 
 /** The table each signal's items land in, one row an item. */
 const tables = { traces: 'spans', logs: 'logs', metrics: 'metric_points', track: 'events' } as const;
@@ -137,6 +138,7 @@ async function phase(
   const peakReset = resetPeakRss(target.serverPid);
   const serverCpuBefore = cpuSeconds(target.serverPid);
   const databaseCpuBefore = target.embedded ? descendantsCpuSeconds(target.serverPid) : NaN;
+  const clientCpuBefore = process.cpuUsage();
   let requests = 0;
   let rejected = 0;
   let next = 0;
@@ -158,6 +160,7 @@ async function phase(
   const elapsed = (performance.now() - started) / 1000;
   exporter.close();
   const serverCpu = cpuSeconds(target.serverPid) - serverCpuBefore;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const databaseCpu = target.embedded ? descendantsCpuSeconds(target.serverPid) - databaseCpuBefore : NaN;
   const peakRss = peakRssMiB(target.serverPid);
   const acknowledged = requests * what.itemsPerRequest;
@@ -174,6 +177,8 @@ async function phase(
     latencyMs: latencyOf(samples),
     server: { peakRssMiB: peakRss, peakSincePhaseStart: peakReset, cpuCores: round2(serverCpu / elapsed) },
     database: target.embedded ? { cpuCores: round2(databaseCpu / elapsed) } : null,
+    // On one machine the load generator takes CPU from the server and the database too.
+    client: { cpuCores: round2((clientCpu.user + clientCpu.system) / 1e6 / elapsed) },
   };
   const mismatch = rowsCounted === acknowledged ? '' : ` (ROWS COUNTED ${rowsCounted} ≠ ACKNOWLEDGED ${acknowledged})`;
   console.log(
@@ -181,6 +186,7 @@ async function phase(
       `${rowsCounted.toLocaleString('en-US')} rows counted${mismatch}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
       `server ${peakRss} MiB peak, ${result.server.cpuCores} cores` +
       (result.database ? `, PostgreSQL ${result.database.cpuCores} cores` : '') +
+      `, bench client ${result.client.cpuCores} cores` +
       (rejected ? `, ${rejected} requests not acknowledged` : ''),
   );
   return result;
@@ -242,11 +248,14 @@ try {
         phases.push(await phase(target, { ...spans, name, transport, clients }, exporter(clients), spanBodies));
       }
     }
-    storageLimit = await measureCopyLimit(db.pool, siteId, spanPayloads, { seconds, writers: copyWriters, requestsPerCopy: copyRequests });
+    const databaseCpuSeconds = embedded ? () => descendantsCpuSeconds(target.serverPid) : undefined;
+    storageLimit = await measureCopyLimit(db.pool, siteId, spanPayloads, { seconds, writers: copyWriters, requestsPerCopy: copyRequests, databaseCpuSeconds });
     const copied = storageLimit.rowsCounted - storageLimit.warmUpRows;
     console.log(
       `storage limit, raw COPY (${storageLimit.writers} connections × ${storageLimit.rowsPerCopy} rows): ${storageLimit.rowsPerSecond.toLocaleString('en-US')} rows/s, ` +
-        `p50 ${storageLimit.latency.p50} ms, p99 ${storageLimit.latency.p99} ms${copied === storageLimit.rows ? '' : ` (ROWS COUNTED ${copied} ≠ COPIED ${storageLimit.rows})`}`,
+        `p50 ${storageLimit.latency.p50} ms, p99 ${storageLimit.latency.p99} ms` +
+        (storageLimit.databaseCpuCores === null ? '' : `, PostgreSQL ${storageLimit.databaseCpuCores} cores`) +
+        `${copied === storageLimit.rows ? '' : ` (ROWS COUNTED ${copied} ≠ COPIED ${storageLimit.rows})`}`,
     );
   }
   if (only === null || only === 'logs') {

@@ -1,6 +1,7 @@
 // Protobuf decode benchmark: how many spans/s @justanalytics/proto decodes from
-// a realistic ExportTraceServiceRequest (bench/sample-spans.ts: 512 spans, 10
-// attributes each, one event on every 8th span), single-threaded, no I/O.
+// a realistic ExportTraceServiceRequest (bench/sample-spans.ts: 512 spans of
+// 5-span traces, 11-15 attributes each, events and exceptions on some),
+// single-threaded, no I/O.
 //
 //   node bench/proto-decode.ts
 //   BENCH_SECONDS=10 node bench/proto-decode.ts    (default 5 s)

@@ -73,6 +73,8 @@ export interface IngestPhase {
   server: { peakRssMiB: number; peakSincePhaseStart: boolean; cpuCores: number };
   /** The embedded PostgreSQL's processes' CPU ÷ wall time; null with DATABASE_URL. */
   database: { cpuCores: number } | null;
+  /** This benchmark process's own CPU ÷ wall time: on one machine it competes with the server and the database. */
+  client: { cpuCores: number };
 }
 
 export interface IngestResults {
@@ -95,13 +97,13 @@ export function ingestTable(results: IngestResults): string {
       'spans and an HTTP client span, 11-15 attributes each, 5 services, one trace in 20 with an exception), new trace IDs on every send. ' +
       `PostgreSQL ${results.embedded ? 'embedded, on the same machine' : 'at DATABASE_URL'}.`,
     '',
-    '| phase | items/s | rows counted / acknowledged | export p50 / p99 ms | server peak RSS | server CPU | PostgreSQL CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| phase | items/s | rows counted / acknowledged | export p50 / p99 ms | server peak RSS | server CPU | PostgreSQL CPU | bench client CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.phases.map(
       (p) =>
         `| ${p.name} (${p.itemsPerRequest}/request) | ${n(p.itemsPerSecond)} | ${n(p.rowsCounted)} / ${n(p.acknowledged)}${p.rowsCounted === p.acknowledged ? '' : ' **mismatch**'}` +
         `${p.rejectedRequests ? ` (${p.rejectedRequests} requests not acknowledged)` : ''} | ${p.latencyMs.p50} / ${p.latencyMs.p99} | ${p.server.peakRssMiB} MiB | ` +
-        `${p.server.cpuCores} cores | ${p.database ? `${p.database.cpuCores} cores` : '–'} |`,
+        `${p.server.cpuCores} cores | ${p.database ? `${p.database.cpuCores} cores` : '–'} | ${p.client.cpuCores} cores |`,
     ),
   ];
   const limit = results.storageLimit;
@@ -109,7 +111,8 @@ export function ingestTable(results: IngestResults): string {
     const copied = limit.rowsCounted - limit.warmUpRows;
     lines.push(
       `| storage limit: raw COPY of the same span rows, ${limit.writers} connections × ${n(limit.rowsPerCopy)} rows | ${n(limit.rowsPerSecond)} | ` +
-        `${n(copied)} / ${n(limit.rows)}${copied === limit.rows ? '' : ' **mismatch**'} | ${limit.latency.p50} / ${limit.latency.p99} | | | |`,
+        `${n(copied)} / ${n(limit.rows)}${copied === limit.rows ? '' : ' **mismatch**'} | ${limit.latency.p50} / ${limit.latency.p99} (a COPY) | | | ` +
+        `${limit.databaseCpuCores === null ? '–' : `${limit.databaseCpuCores} cores`} | |`,
     );
   }
   if (results.headline) {
