@@ -6,7 +6,9 @@
 // the other), shows another site's key of that scope none of this site's data
 // (404 or empty lists) and changes none of its configuration, rejects NUL in
 // each of its string parameters and in its path (400), bounds the length of
-// each, and rejects 1,000 attr.* filters (400).
+// each, and rejects 1,000 attr.* filters (400); every route that takes a body
+// refuses one over the size limit (413) and malformed JSON (400), changing
+// nothing.
 // A secured route without a sample below fails the test.
 import t, { type Test } from 'tap';
 import type { HTTPMethods } from 'fastify';
@@ -422,4 +424,26 @@ for (const route of secured) {
       if (body !== undefined) t.match(body, { error: { code: 'INVALID_ARGUMENT' } });
     });
   });
+
+  if (sample.body !== undefined) {
+    t.test(`${name}: a body over the size limit is a 413, malformed JSON a 400`, async (t) => {
+      const url = urlOf(route, await paramsNow(), sample.query);
+      const send = (payload: string) =>
+        app.inject({
+          method: route.method as HTTPMethods,
+          url,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          remoteAddress: nextClient(),
+          payload,
+        });
+      await changesNothing(t, async () => {
+        const tooLarge = await send(JSON.stringify({ ...sample.body, padding: 'x'.repeat(2 * 1024 * 1024) }));
+        t.equal(tooLarge.statusCode, 413);
+        t.match(tooLarge.json(), { error: { message: /.+/ } });
+        const malformed = await send('{"date_range": ');
+        t.equal(malformed.statusCode, 400);
+        t.match(malformed.json(), { error: { code: 'INVALID_ARGUMENT', message: /.+/ } });
+      });
+    });
+  }
 }

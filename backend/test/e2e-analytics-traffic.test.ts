@@ -9,14 +9,14 @@
 // (quarters computed live) and after it. Then: tenant isolation, and no client
 // address in the whole database (pg_dump when its version matches, else a
 // column scan) nor in the server's log, which holds no API key either.
-import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { IngestEventsRequest, IngestEventsResponse } from '@justanalytics/proto';
 import t from 'tap';
 import type { Test } from 'tap';
 import { readConfig, type Config } from '../src/config.ts';
 import { rollupAnalyticsNow } from '../src/jobs/analytics-rollups.ts';
 import { startServer } from '../src/serve.ts';
-import { createApiKey } from '../src/store/api-keys.ts';
+import { createApiKey, revokeApiKey } from '../src/store/api-keys.ts';
 import { createSite } from '../src/store/sites.ts';
 import { capturingLogger, postTrack, track, until, userAgents, type TrackClient } from './helpers/analytics-traffic.ts';
 import { findIpsInDatabase } from './helpers/ip-scan.ts';
@@ -378,6 +378,34 @@ t.test('tenant isolation', async (t) => {
   t.match(await request('GET', '/analytics/users/u1', readA), { status: 404 }, "site A's key does not see site B's user");
   const b = await query({ date_range: alignedRange, metrics: ['pageviews'] }, readB);
   t.strictSame(b.results, [{ dimensions: [], metrics: [0] }], "site B's key sees none of site A's page views");
+});
+
+t.test('a revoked ingest key is refused on /api/ingest/* and AnalyticsService within seconds, and stores nothing', async (t) => {
+  const siteC = (await createSite(handle.db, { name: 'c' })).id;
+  const created = await createApiKey(handle.db, { siteId: siteC, scopes: ['ingest'] });
+  const send = (key: string) =>
+    fetch(`${otlpHttpUrl}/api/ingest/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ name: 'checkout', userId: 'u-c' }] }),
+    });
+  await until('the new key is live', async () => (await send(created.key)).status === 200);
+  await revokeApiKey(handle.db, created.id);
+  await until('the revocation reaches the receivers', async () => (await send(created.key)).status === 401);
+  const grpcCode = await new Promise<number | undefined>((resolve) => {
+    const client = new Client(`127.0.0.1:${server.otlpGrpcPort}`, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${created.key}`);
+    const message = Buffer.from(IngestEventsRequest.encode(IngestEventsRequest.fromObject({ events: [{ name: 'checkout', userId: 'u-c' }] })).finish());
+    const same = (buffer: Buffer): Buffer => buffer;
+    client.makeUnaryRequest('/justanalytics.analytics.v1.AnalyticsService/IngestEvents', same, same, message, metadata, (error) => {
+      client.close();
+      resolve(error?.code);
+    });
+  });
+  t.equal(grpcCode, status.UNAUTHENTICATED, 'gRPC: UNAUTHENTICATED');
+  const [stored] = await queryOnce<{ n: string }>(url, 'SELECT count(*) AS n FROM events WHERE site_id = $1', [siteC]);
+  t.equal(stored?.n, '1', 'only the event sent while the key was live');
 });
 
 t.test('the address scan finds an address where one is', async (t) => {

@@ -1,4 +1,6 @@
 import { VisitorSketch } from './visitor-sketch.ts';
+import type { Selectable } from 'kysely';
+import type { AnalyticsRollupsTable } from '../db/tables/analytics-rollups.ts';
 
 // The analytics rollup row as code handles it (analytics_rollups holds the
 // same with serialized sketches), the bucket grains, and how coarser rows are
@@ -106,19 +108,7 @@ function compareText(a: string, b: string): number {
 }
 
 /** An analytics_rollups row as read from the table (int8 as strings, sketches serialized). */
-export interface StoredRollupRow {
-  bucket: Date;
-  grain: number;
-  dimension: string;
-  value: string;
-  visitors: Buffer;
-  visit_sketch: Buffer | null;
-  visits: string;
-  pageviews: string;
-  events: string;
-  bounces: string;
-  duration_ms: string;
-}
+export type StoredRollupRow = Omit<Selectable<AnalyticsRollupsTable>, 'site_id'>;
 
 /** A stored row as code handles it: sketches deserialized, counts as numbers. */
 export function rollupRowFromStored(stored: StoredRollupRow): AnalyticsRollupRow {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { sendUnaryData, Server, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
 import { ANALYTICS_SERVICE, IdentifyResponse, IngestEventsResponse } from '@justanalytics/proto';
 import type { Type } from 'protobufjs';
@@ -8,9 +7,9 @@ import type { AnalyticsIngestContext, IngestOutcome } from './analytics-ingest.t
 import { authenticateIngest } from './authenticate.ts';
 import type { Authenticate } from './authenticate.ts';
 import type { ReceiverError } from './errors.ts';
-import { firstString, peerAddress } from './grpc-admission.ts';
 import type { GrpcAdmission } from './grpc-admission.ts';
 import { toServiceError } from './grpc-status.ts';
+import { grpcExportCall, rawUnaryMethod } from './grpc-unary.ts';
 
 type Ingest = (context: AnalyticsIngestContext, call: Parameters<typeof ingestEvents>[1]) => Promise<IngestOutcome>;
 
@@ -42,16 +41,8 @@ export function addAnalyticsService(server: Server, admission: GrpcAdmission, co
   const handlers: Record<string, (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => void> = {};
   for (const method of METHODS) {
     handlers[method.name] = (call, callback) => {
-      const admitted = admission.admittedCall(call.metadata);
       method
-        .ingest(context, {
-          authorization: firstString(call.metadata.get('authorization')),
-          clientAddress: peerAddress(call.getPeer()),
-          encoding: 'protobuf',
-          log: admitted?.log ?? logger.child({ reqId: randomUUID() }),
-          reservation: admitted?.reservation,
-          readBody: async () => call.request,
-        })
+        .ingest(context, grpcExportCall(call, admission, logger))
         .then(
           (outcome) => callback(null, encode(method.response, outcome)),
           (error: ReceiverError) => callback(toServiceError(error)),
@@ -70,22 +61,6 @@ function methodPath(method: AnalyticsMethod): string {
   return `/${ANALYTICS_SERVICE}/${method.name}`;
 }
 
-const identity = (buffer: Buffer): Buffer => buffer;
-
 function serviceDefinition(): ServiceDefinition {
-  return Object.fromEntries(
-    METHODS.map((method) => [
-      method.name,
-      {
-      path: methodPath(method),
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
-      },
-    ]),
-  );
+  return Object.fromEntries(METHODS.map((method) => [method.name, rawUnaryMethod(methodPath(method), method.name.charAt(0).toLowerCase() + method.name.slice(1))]));
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -20,7 +19,8 @@ import { ReceiverError } from './errors.ts';
 import { exportSignal } from './export.ts';
 import type { ExportContext } from './export.ts';
 import { addAnalyticsService, analyticsGrpcMethods } from './analytics-grpc.ts';
-import { firstString, GrpcAdmission, peerAddress } from './grpc-admission.ts';
+import { GrpcAdmission } from './grpc-admission.ts';
+import { grpcExportCall, rawUnaryMethod } from './grpc-unary.ts';
 import { toServiceError } from './grpc-status.ts';
 import { InFlight } from './in-flight.ts';
 import { memoryBudgetOf } from './memory-budget.ts';
@@ -137,17 +137,7 @@ export function createOtlpGrpcServer(options: OtlpGrpcOptions): OtlpGrpcServer {
   for (const signal of signals) {
     server.addService(serviceDefinition(signal), {
       Export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
-        const admitted = admission.admittedCall(call.metadata);
-        exportSignal(signal, context, {
-          authorization: firstString(call.metadata.get('authorization')),
-          clientAddress: peerAddress(call.getPeer()),
-          encoding: 'protobuf',
-          log: admitted?.log ?? logger.child({ reqId: randomUUID() }),
-          // What the message took on its way in stays reserved; the export adds its rows.
-          reservation: admitted?.reservation,
-          // grpc-js hands over whole messages, already reserved by the admission.
-          readBody: async () => call.request,
-        }).then(
+        exportSignal(signal, context, grpcExportCall(call, admission, logger)).then(
           (response) => callback(null, response),
           (error: ReceiverError) => callback(toServiceError(error)),
         );
@@ -198,19 +188,6 @@ function positiveInteger<K extends keyof OtlpGrpcOptions>(options: OtlpGrpcOptio
   return value;
 }
 
-const identity = (buffer: Buffer): Buffer => buffer;
-
 function serviceDefinition(signal: SignalDescriptor): ServiceDefinition {
-  return {
-    Export: {
-      path: `/${signal.grpcService}/Export`,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: 'export',
-    },
-  };
+  return { Export: rawUnaryMethod(`/${signal.grpcService}/Export`, 'export') };
 }

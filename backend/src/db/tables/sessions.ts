@@ -1,5 +1,5 @@
 import type { ColumnType } from 'kysely';
-import type { EventOrigin } from '@justanalytics/collector';
+import type { EventOrigin, EventRow } from '@justanalytics/collector';
 import { paramColumnsOf, type Assert, type ColumnNames, type SameNames } from './columns.ts';
 
 /**
@@ -8,7 +8,7 @@ import { paramColumnsOf, type Assert, type ColumnNames, type SameNames } from '.
  * referrer … device) come from the session's first event; for a session
  * already stored they are ignored by the upsert.
  */
-export interface SessionDelta {
+export type SessionDelta = VisitFields & {
   siteId: string;
   /** Microsecond timestamptz literals (exact, as events' `time` is stored). */
   startedAt: string;
@@ -17,34 +17,39 @@ export interface SessionDelta {
   userId: string | null;
   anonymousId: string | null;
   lastSeenAt: string;
-  hostname: string;
   entryPage: string;
   /** The page of the flush's latest pageview (else, for a new session, the entry page). */
   exitPage: string;
   pageviews: number;
   events: number;
   engaged: boolean;
-  referrer: string;
-  referrerSource: string;
-  channel: string;
-  utmSource: string;
-  utmMedium: string;
-  utmCampaign: string;
-  utmTerm: string;
-  utmContent: string;
-  clickId: string;
-  country: string;
-  region: string;
-  city: string;
-  browser: string;
-  browserVersion: string;
-  os: string;
-  osVersion: string;
-  device: string;
-  screenWidth: number | null;
-  screenHeight: number | null;
-  origin: EventOrigin;
-}
+};
+
+/** What a session keeps of its first event, as the collector's EventRow names it. */
+type VisitFields = Pick<
+  EventRow,
+  | 'hostname'
+  | 'referrer'
+  | 'referrerSource'
+  | 'channel'
+  | 'utmSource'
+  | 'utmMedium'
+  | 'utmCampaign'
+  | 'utmTerm'
+  | 'utmContent'
+  | 'clickId'
+  | 'country'
+  | 'region'
+  | 'city'
+  | 'browser'
+  | 'browserVersion'
+  | 'os'
+  | 'osVersion'
+  | 'device'
+  | 'screenWidth'
+  | 'screenHeight'
+  | 'origin'
+>;
 
 const column = paramColumnsOf<SessionDelta>();
 const nullableInt = (value: number | null): string | null => (value === null ? null : String(value));
@@ -108,7 +113,7 @@ export interface SessionsTable {
   /** The latest pageview's page (engagement events do not change it). */
   exit_page: Stored<string>;
   pageviews: Int8;
-  /** Every event of the visit, pageviews and engagement included. */
+  /** The visit's events, pageviews included, engagement events not (the events metric). */
   events: Int8;
   /** A custom event, or an engagement event of 10 s or more: bounce = pageviews ≤ 1 AND NOT engaged. */
   engaged: Stored<boolean>;

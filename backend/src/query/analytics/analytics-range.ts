@@ -1,4 +1,5 @@
 import type { TimeRange } from '../time-range.ts';
+import { QUARTER_GRAIN } from '../../rollups/analytics-rollup-rows.ts';
 
 // Date ranges and time buckets in a site's IANA time zone, as UTC instants.
 // Computed with Intl (the zone database Node ships), so DST and 30- and
@@ -264,7 +265,7 @@ export function timeBuckets(range: TimeRange, grain: TimeGrain, timeZone: string
     const label = bucketLabel(startLocal, grain);
     let next = utcOfLocal(nextBucketLocal(startLocal, grain), timeZone);
     // A fold repeats the wall hour: carry on while the label stays the same.
-    while (next <= cursor || (next < end && bucketLabelAt(next, grain, timeZone) === label)) next += 15 * 60_000;
+    while (next <= cursor || (next < end && bucketLabelAt(next, grain, timeZone) === label)) next += QUARTER_GRAIN * 60_000;
     const bucketEnd = Math.min(next, end);
     const last = buckets.at(-1);
     if (last !== undefined && last.label === label) last.end = bucketEnd;

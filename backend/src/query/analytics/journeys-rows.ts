@@ -1,5 +1,7 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { PropValue } from '@justanalytics/collector';
+import type { EventsTable } from '../../db/tables/events.ts';
+import type { SessionsTable } from '../../db/tables/sessions.ts';
 
 // How sessions and events are shown by the journey views: the columns read
 // and the JSON made of them, in one place for the user, events and session views.
@@ -52,65 +54,27 @@ export interface JourneyEvent {
   scrollDepth: number | null;
 }
 
-export interface SessionRow {
-  session_id: string;
-  started_at: Date;
-  last_seen_at: Date;
-  user_id: string | null;
-  anonymous_id: string | null;
-  hostname: string;
-  entry_page: string;
-  exit_page: string;
-  pageviews: string;
-  events: string;
-  engaged: boolean;
-  referrer_source: string;
-  referrer: string;
-  channel: string;
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  utm_term: string;
-  utm_content: string;
-  country: string;
-  region: string;
-  city: string;
-  device: string;
-  browser: string;
-  browser_version: string;
-  os: string;
-  os_version: string;
-}
+// The columns the views read, named once: the SQL selects them and the row types are the tables' own.
+const sessionColumnNames = [
+  'session_id', 'started_at', 'last_seen_at', 'user_id', 'anonymous_id', 'hostname', 'entry_page', 'exit_page', 'pageviews', 'events', 'engaged',
+  'referrer_source', 'referrer', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'country', 'region', 'city', 'device',
+  'browser', 'browser_version', 'os', 'os_version',
+] as const satisfies ReadonlyArray<keyof SessionsTable>;
+const eventColumnNames = [
+  'event_id', 'time', 'time_ns', 'name', 'session_id', 'user_id', 'anonymous_id', 'hostname', 'pathname', 'query', 'title', 'props', 'engagement_ms', 'scroll_depth',
+] as const satisfies ReadonlyArray<keyof EventsTable>;
 
-export interface EventRowRead {
-  event_id: Buffer;
-  time: Date;
-  time_ns: string;
-  name: string;
-  session_id: string;
-  user_id: string | null;
-  anonymous_id: string | null;
-  hostname: string;
-  pathname: string;
-  query: string;
-  title: string;
-  props: Record<string, PropValue>;
-  engagement_ms: string | null;
-  scroll_depth: number | null;
-}
+export type SessionRow = Pick<Selectable<SessionsTable>, (typeof sessionColumnNames)[number]>;
+export type EventRowRead = Pick<Selectable<EventsTable>, (typeof eventColumnNames)[number]>;
 
 /** The session columns SessionRow names, of `alias`. */
 export function sessionColumnsSql(alias: string): RawBuilder<unknown> {
-  const names = ['session_id', 'started_at', 'last_seen_at', 'user_id', 'anonymous_id', 'hostname', 'entry_page', 'exit_page', 'pageviews', 'events', 'engaged',
-    'referrer_source', 'referrer', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'country', 'region', 'city', 'device',
-    'browser', 'browser_version', 'os', 'os_version'];
-  return sql.join(names.map((name) => sql.ref(`${alias}.${name}`)));
+  return sql.join(sessionColumnNames.map((name) => sql.ref(`${alias}.${name}`)));
 }
 
 /** The event columns EventRowRead names, of `alias`. */
 export function eventColumnsSql(alias: string): RawBuilder<unknown> {
-  const names = ['event_id', 'time', 'time_ns', 'name', 'session_id', 'user_id', 'anonymous_id', 'hostname', 'pathname', 'query', 'title', 'props', 'engagement_ms', 'scroll_depth'];
-  return sql.join(names.map((name) => sql.ref(`${alias}.${name}`)));
+  return sql.join(eventColumnNames.map((name) => sql.ref(`${alias}.${name}`)));
 }
 
 export function journeySession(row: SessionRow): JourneySession {

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+import { QUARTER_GRAIN } from '../../rollups/analytics-rollup-rows.ts';
 
 /** The rollups' finest grain: 15 minutes, which every IANA offset is a multiple of. */
-export const DIRTY_BUCKET_MS = 15 * 60_000;
+export const DIRTY_BUCKET_MS = QUARTER_GRAIN * 60_000;
 
 /** Collects the 15-minute buckets a flush touched, per site. */
 export class DirtyBuckets {
@@ -34,8 +35,9 @@ function compareSiteIds(a: string, b: string): number {
 /**
  * Marks the buckets dirty for the analytics-rollups job, in the flush's
  * transaction: a rollup never misses a committed event, and a rolled-back
- * flush marks nothing. A mark already there gets the later marked_at, so the
- * job (which deletes marks no newer than its read) rolls the bucket up again.
+ * flush marks nothing. A mark already there gets a new marked_at (the clock,
+ * not the transaction's start), so the job, which deletes only marks whose
+ * marked_at is still what it read, rolls the bucket up again.
  */
 export async function markDirtyBuckets(client: pg.PoolClient, buckets: DirtyBuckets): Promise<void> {
   if (buckets.size === 0) return;
