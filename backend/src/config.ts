@@ -40,6 +40,8 @@ export interface Config {
   signalRetentionDays: Partial<Record<StoredSignal, number>>;
   /** Days the analytics rollups and drop counts are kept (`JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS`, default 800), apart from raw events. */
   analyticsRollupRetentionDays: number;
+  /** Seconds between runs of the analytics rollup job (`JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS`, default 60); unrolled quarters are computed live meanwhile. */
+  analyticsRollupIntervalSeconds: number;
   /**
    * An MMDB city database (`JUSTANALYTICS_GEOIP_DB`, e.g. DB-IP's or MaxMind's) consulted before the shipped
    * DB-IP country database, for regions and cities. Default none.
@@ -114,6 +116,11 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       pick(null, 'JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS'),
       ANALYTICS_ROLLUP_RETENTION_DAYS,
       'JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS',
+    ),
+    analyticsRollupIntervalSeconds: positiveInt(
+      pick(null, 'JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS'),
+      60,
+      'JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS',
     ),
     geoIpDatabase: nonEmpty(pick(null, 'JUSTANALYTICS_GEOIP_DB')) ?? null,
     maxQueuedRows: positiveInt(pick(null, 'JUSTANALYTICS_MAX_QUEUED_ROWS'), STORE_DEFAULTS.maxQueuedRows, 'JUSTANALYTICS_MAX_QUEUED_ROWS'),

@@ -14,7 +14,7 @@ const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
 await insertEvents(db, siteA, [
   { time: ago(60), visitorId: 1n, sessionId: 1n, pathname: '/a' },
   { time: ago(120), visitorId: 1n, sessionId: 1n, pathname: '/b' },
-  { time: ago(240), visitorId: 2n, sessionId: 2n, pathname: '/a' },
+  { time: ago(200), visitorId: 2n, sessionId: 2n, pathname: '/a' },
   { time: ago(30), visitorId: 3n, sessionId: 3n, name: 'signup', pathname: '/signup' },
   // Six minutes ago: not now.
   { time: ago(360), visitorId: 4n, sessionId: 4n, pathname: '/c' },
@@ -22,7 +22,7 @@ await insertEvents(db, siteA, [
 ]);
 await insertSessions(db, siteA, [
   { sessionId: 1n, visitorId: 1n, startedAt: ago(600), lastSeenAt: ago(60), source: 'Google' },
-  { sessionId: 2n, visitorId: 2n, startedAt: ago(240), lastSeenAt: ago(240), source: '' },
+  { sessionId: 2n, visitorId: 2n, startedAt: ago(200), lastSeenAt: ago(200), source: '' },
   { sessionId: 3n, visitorId: 3n, startedAt: ago(30), lastSeenAt: ago(30), source: 'Google' },
   { sessionId: 4n, visitorId: 4n, startedAt: ago(360), lastSeenAt: ago(360), source: 'Bing' },
   { sessionId: 5n, visitorId: 5n, startedAt: ago(900), lastSeenAt: ago(180), source: 'Bing' },

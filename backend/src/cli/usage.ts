@@ -35,5 +35,6 @@ Retention for serve and collect (env only): JUSTANALYTICS_RETENTION_DAYS days of
   (default 30); JUSTANALYTICS_TRACES_RETENTION_DAYS, JUSTANALYTICS_LOGS_RETENTION_DAYS
   and JUSTANALYTICS_METRICS_RETENTION_DAYS and JUSTANALYTICS_EVENTS_RETENTION_DAYS set one
   signal apart; JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS keeps the analytics rollups and
-  drop counts (default 800, apart from raw events)
+  drop counts (default 800, apart from raw events); JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS
+  is how often the analytics rollup job runs (default 60)
 `;

@@ -29,6 +29,6 @@ export async function startJobs(config: Config, logger: Logger, database: Databa
   const saltRotation = startSaltRotation({ db: database.db, logger });
   steps.add(() => saltRotation.stop());
   // Analytics rollups of the quarter hours ingest marked; queries compute unrolled quarters live meanwhile.
-  const analyticsRollups = startAnalyticsRollups({ db: database.db, logger });
+  const analyticsRollups = startAnalyticsRollups({ db: database.db, logger, intervalMs: config.analyticsRollupIntervalSeconds * 1000 });
   steps.add(() => analyticsRollups.stop());
 }
