@@ -62,19 +62,26 @@ function groupColumns(grouping: RedGrouping): RawBuilder<unknown> {
 }
 
 function piecesOf(table: 'red_hours' | 'red_minutes', ranges: readonly TimeRange[], siteId: string, filter: RedFilter, grouping: RedGrouping): RawBuilder<unknown> {
-  // The outer bounds let the planner skip partitions outside the range; the join keeps the rows inside the pieces.
   const starts = ranges.map((range) => range.start.toISOString());
   const ends = ranges.map((range) => range.end.toISOString());
   const from = ranges[0]?.start ?? new Date(0);
   const to = ranges.at(-1)?.end ?? new Date(0);
+  // Each piece is an index range scan of its own (LATERAL; OFFSET 0 keeps the
+  // planner from flattening it into a join that reads the whole range once and
+  // filters by piece: a day's minute rows for an hour of edges). The outer
+  // bounds let the planner skip partitions outside the range.
   return sql`
     SELECT ${groupColumns(grouping)}, span_kind IN (2, 5) OR is_root AS request,
            span_count, error_count, latency_buckets, latency_counts
-    FROM ${sql.table(table)} JOIN unnest(${starts}::timestamptz[], ${ends}::timestamptz[]) AS piece (piece_start, piece_end)
-      ON time >= piece_start AND time < piece_end
-    WHERE site_id = ${siteId} AND time >= ${from.toISOString()}::timestamptz AND time < ${to.toISOString()}::timestamptz
-      ${filter.service === undefined ? sql`` : sql`AND service_name = ${filter.service}`}
-      ${filter.operation === undefined ? sql`` : sql`AND span_name = ${filter.operation}`}`;
+    FROM unnest(${starts}::timestamptz[], ${ends}::timestamptz[]) AS piece (piece_start, piece_end)
+    CROSS JOIN LATERAL (
+      SELECT * FROM ${sql.table(table)}
+      WHERE site_id = ${siteId} AND time >= piece_start AND time < piece_end
+        AND time >= ${from.toISOString()}::timestamptz AND time < ${to.toISOString()}::timestamptz
+        ${filter.service === undefined ? sql`` : sql`AND service_name = ${filter.service}`}
+        ${filter.operation === undefined ? sql`` : sql`AND span_name = ${filter.operation}`}
+      OFFSET 0
+    ) rollup_rows`;
 }
 
 /** The rollup sums of the pieces' rows, one group per service, operation (name and kind) or step, in no order. */
