@@ -5,6 +5,7 @@
 // again; the query API limits failed authentications per client address
 // (behind a trusted proxy, by X-Forwarded-For) without ever refusing a good key.
 import { randomBytes } from 'node:crypto';
+import { FailedAuthLimiter } from '@justanalytics/collector';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import t from 'tap';
@@ -28,7 +29,7 @@ interface Process {
 }
 
 /** A resolver as `serve` starts one, on a pool of its own whose queries are counted. */
-async function startProcess(t: Test): Promise<Process> {
+async function startProcess(t: Test, options: { failedAuthentications?: FailedAuthLimiter } = {}): Promise<Process> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   // The teardown's DROP DATABASE … FORCE may kill a connection still closing after end(): not an error here.
   pool.on('error', () => undefined);
@@ -40,7 +41,7 @@ async function startProcess(t: Test): Promise<Process> {
   };
   pool.on('acquire', () => queries++);
   const processDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const resolver = new ApiKeyResolver(processDb, { connectionString: url, logger: testLogger(), minReconnectDelayMs: 50, maxReconnectDelayMs: 500 });
+  const resolver = new ApiKeyResolver(processDb, { connectionString: url, logger: testLogger(), minReconnectDelayMs: 50, maxReconnectDelayMs: 500, ...options });
   await resolver.start();
   t.teardown(async () => {
     await resolver.close();
@@ -145,7 +146,9 @@ t.test('start() fails on a database it cannot reach, and close() is safe twice',
 });
 
 t.test('the query API limits failed authentications per client, never a good key', async (t) => {
-  const { resolver } = await startProcess(t);
+  // A stopped clock: no failure is earned back while the test runs, however slowly it runs.
+  const stopped = () => new FailedAuthLimiter({ now: () => 0 });
+  const { resolver } = await startProcess(t, { failedAuthentications: stopped() });
   const readKey = await createApiKey(db, { siteId: site, scopes: ['read'] });
   await msUntil([resolver], readKey.key, 'known', 1000);
   const app = await buildApiServer({ db, keys: resolver, logger: testLogger(), trustedProxies: ['127.0.0.1'] });
@@ -173,7 +176,7 @@ t.test('the query API limits failed authentications per client, never a good key
   t.equal((await get('198.51.100.1', readKey.key)).statusCode, 200, 'a good key from the throttled client still passes');
   t.equal((await get('198.51.100.2', randomKey())).statusCode, 401, 'another client behind the same proxy is not throttled');
 
-  const untrusted = await buildApiServer({ db, keys: new ApiKeyResolver(db), logger: testLogger() });
+  const untrusted = await buildApiServer({ db, keys: new ApiKeyResolver(db, { failedAuthentications: stopped() }), logger: testLogger() });
   t.teardown(() => untrusted.close());
   const direct = (client: string) =>
     untrusted.inject({ method: 'GET', url: '/api/v1/services', remoteAddress: '203.0.113.9', headers: { 'x-forwarded-for': client, authorization: `Bearer ${randomKey()}` } });
