@@ -38,6 +38,7 @@ import { machineDescription, writeResults, type IngestPhase, type IngestResults 
 import { sampleLogsRequest } from './sample-logs.ts';
 import { sampleMetricsRequest } from './sample-metrics.ts';
 import { sampleTracePayload } from './sample-spans.ts';
+import { storagePerSpan, type SpanStorage } from './storage-per-span.ts';
 import { sampleTrackRequests, type TrackRequest } from './sample-track.ts';
 
 const spansPerRequest = Number(process.env.BENCH_SPANS_PER_REQUEST ?? 200);
@@ -229,6 +230,7 @@ try {
 
   const phases: IngestPhase[] = [];
   let storageLimit: CopyLimit | null = null;
+  let spanStorage: SpanStorage | null = null;
   const spanPayloads = Array.from({ length: payloadCount }, (_, variant) => sampleTracePayload(spansPerRequest, variant));
   const spanBodies = spanPayloads.map((payload) => {
     const fresh = new FreshTraceIds(payload.body, payload.traceIds, false);
@@ -248,6 +250,8 @@ try {
         phases.push(await phase(target, { ...spans, name, transport, clients }, exporter(clients), spanBodies));
       }
     }
+    spanStorage = await storagePerSpan(db.db);
+    console.log(`storage: ${spanStorage.bytesPerSpan} bytes per span over ${spanStorage.spans.toLocaleString('en-US')} spans`);
     const databaseCpuSeconds = embedded ? () => descendantsCpuSeconds(target.serverPid) : undefined;
     storageLimit = await measureCopyLimit(db.pool, siteId, spanPayloads, { seconds, writers: copyWriters, requestsPerCopy: copyRequests, databaseCpuSeconds });
     const copied = storageLimit.rowsCounted - storageLimit.warmUpRows;
@@ -293,6 +297,7 @@ try {
     spansPerRequest,
     phases,
     storageLimit,
+    spanStorage,
     headline:
       headlinePhase && storageLimit
         ? {

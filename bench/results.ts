@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import type { CopyLimit } from './copy-limit.ts';
 import type { Latency } from './latency.ts';
+import type { SpanStorage } from './storage-per-span.ts';
 
 export interface Machine {
   cpu: string;
@@ -86,6 +87,8 @@ export interface IngestResults {
   spansPerRequest: number;
   phases: IngestPhase[];
   storageLimit: CopyLimit | null;
+  /** Bytes on disk per span after the span phases, by table. */
+  spanStorage: SpanStorage | null;
   /** Spans acknowledged per second over OTLP/HTTP from 8 clients ÷ raw COPY rows per second. */
   headline: { phase: string; spansPerSecond: number; copyRowsPerSecond: number; ratio: number } | null;
 }
@@ -113,6 +116,19 @@ export function ingestTable(results: IngestResults): string {
       `| storage limit: raw COPY of the same span rows, ${limit.writers} connections × ${n(limit.rowsPerCopy)} rows | ${n(limit.rowsPerSecond)} | ` +
         `${n(copied)} / ${n(limit.rows)}${copied === limit.rows ? '' : ' **mismatch**'} | ${limit.latency.p50} / ${limit.latency.p99} (a COPY) | | | ` +
         `${limit.databaseCpuCores === null ? '–' : `${limit.databaseCpuCores} cores`} | |`,
+    );
+  }
+  const storage = results.spanStorage;
+  if (storage) {
+    lines.push(
+      '',
+      `Storage after the span phases: **${n(storage.bytesPerSpan)} bytes per span** (goal < 300), ${n(storage.spans)} spans, every table and index of the span path:`,
+      '',
+      '| table | heap + TOAST bytes/span | index bytes/span |',
+      '| --- | --- | --- |',
+      ...storage.tables.map(
+        (t) => `| ${t.table} | ${n(t.heapBytesPerSpan)} | ${n(t.indexBytesPerSpan)}${t.indexes.length ? ` (${t.indexes.map((i) => `${i.index} ${n(i.bytesPerSpan)}`).join(', ')})` : ''} |`,
+      ),
     );
   }
   if (results.headline) {
