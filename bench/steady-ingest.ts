@@ -1,8 +1,12 @@
 // A steady OTLP/HTTP protobuf load at a fixed rate of spans per second, for
 // measuring queries while data arrives: requests are started on a clock, not
-// when the previous one returns, up to `maxInFlight` at once.
+// when the previous one returns, up to `maxInFlight` at once. Every request
+// carries traces never sent before (FreshTraceIds), as production traffic
+// does: resending the same traces turns each flush into updates of the same
+// trace summaries, which concurrent flushes then wait on.
 import { Agent, request } from 'node:http';
-import { sampleTraceRequest } from './sample-spans.ts';
+import { FreshTraceIds } from './fresh-trace-ids.ts';
+import { sampleTracePayload } from './sample-spans.ts';
 
 export interface SteadyIngest {
   /** Stops sending, waits for the requests in flight, and says what was acknowledged. */
@@ -11,7 +15,10 @@ export interface SteadyIngest {
 
 export function startSteadyIngest(port: number, key: string, spansPerSecond: number, spansPerRequest = 200, maxInFlight = 16): SteadyIngest {
   const agent = new Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const payloads = Array.from({ length: 32 }, () => sampleTraceRequest(spansPerRequest));
+  const payloads = Array.from({ length: 32 }, (_, variant) => {
+    const payload = sampleTracePayload(spansPerRequest, variant);
+    return new FreshTraceIds(payload.body, payload.traceIds, false);
+  });
   const headers = { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` };
   const intervalMs = (1000 * spansPerRequest) / spansPerSecond;
   const started = performance.now();
@@ -40,7 +47,8 @@ export function startSteadyIngest(port: number, key: string, spansPerSecond: num
         failed++;
         resolve();
       });
-      req.end(payloads[sent++ % payloads.length]);
+      // A copy: the next renewal of this payload must not change a body still being sent.
+      req.end(Buffer.from(payloads[sent++ % payloads.length]!.renew()));
     }).finally(() => {
       inFlight--;
       pending.delete(done);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { EventRow, PropValue } from '../signals/events/event-row.ts';
 import { botSignal } from './bot-signals.ts';
 import { readClientHints } from './client-hints.ts';
@@ -11,6 +10,7 @@ import { isReferrerSpam } from './referrer-spam.ts';
 import type { DropReason, GeoLookup, Salts, SiteSettings } from './site-settings.ts';
 import { describeUserAgent } from './user-agent.ts';
 import { browserVisitorId, serverVisitorId } from './visitor-id.ts';
+import { randomId } from '../model/random-ids.ts';
 
 /** A browser event as /api/track received it (validated and bounded by the receiver). */
 export interface BrowserEventInput {
@@ -91,7 +91,7 @@ export function enrichBrowserEvent(
   const { salts } = context;
   const engagement = input.name === 'engagement';
   const row: EventRow = {
-    eventId: randomBytes(16),
+    eventId: randomId(16),
     timeUnixNano: msToNanos(believedBrowserTime(input.tsMs, request.nowMs)),
     name: input.name,
     visitorId: browserVisitorId(salts.current, site.siteId, ip, request.userAgent, input.screen),
@@ -153,7 +153,7 @@ export function enrichServerEvent(input: ServerEventInput, siteId: string, nowMs
   });
   const tsMs = input.tsMs !== null && Number.isFinite(input.tsMs) && input.tsMs <= nowMs + SERVER_FUTURE_MS ? input.tsMs : nowMs;
   return {
-    eventId: randomBytes(16),
+    eventId: randomId(16),
     timeUnixNano: msToNanos(tsMs),
     name: input.name,
     visitorId,

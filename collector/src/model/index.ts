@@ -16,5 +16,6 @@ export { NO_RECORDED_VALUE, Temporality } from '../signals/metrics/metric-point-
 export type { ResolvedKey, Scope } from './keys.ts';
 export { knownScopes } from './keys.ts';
 export { bytesToHex, traceIdFromHex } from './ids.ts';
+export { randomId, randomInt64 } from './random-ids.ts';
 export { parseBearer } from './bearer.ts';
 export type { KeyResolver } from '../auth/key-resolver.ts';

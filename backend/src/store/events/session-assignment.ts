@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { EventRow } from '@justanalytics/collector';
 import { SESSION_TIMEOUT_US } from './session-rules.ts';
+import { randomInt64 } from '@justanalytics/collector/model';
 
 /** A stored session a flush's events may join, as the lookup found it (times in exact microseconds). */
 export interface OpenSession {
@@ -41,7 +41,7 @@ export function eventMicros(event: EventRow): bigint {
 
 /** A random signed 64-bit session ID. */
 export function newSessionId(): bigint {
-  return randomBytes(8).readBigInt64BE(0);
+  return randomInt64();
 }
 
 /**
