@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { ensurePartitions } from '../db/partitions.ts';
-import { callsCte } from '../query/traces/service-map-calls.ts';
+import { callsCte, setCallsPlanner } from '../query/traces/service-map-calls.ts';
 import { startPeriodicJob, type PeriodicJob } from './periodic-job.ts';
 
 // The service map's edge rollup: per site, minute and edge, the calls and
@@ -63,8 +63,7 @@ export async function runServiceEdgeRollup(options: Omit<ServiceEdgeRollupOption
     if (from >= until) return { ran: true, rows: 0 };
     const range = { start: new Date(from), end: new Date(until) };
 
-    // The plan's cost estimates make PostgreSQL JIT-compile it, which takes longer than running it.
-    await sql`SET LOCAL jit = off`.execute(trx);
+    await setCallsPlanner(trx);
     await trx.deleteFrom('service_edge_minutes').where('time', '>=', range.start).where('time', '<', range.end).execute();
     const inserted = await sql`
       INSERT INTO service_edge_minutes (site_id, time, source, target, target_type, connection, call_count, error_count, latency_buckets, latency_counts)

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { LatencySketch } from '../../rollups/latency-sketch.ts';
 import type { TimeRange } from '../time-range.ts';
-import { byEdgeKey, callsCte, type EdgeKey } from './service-map-calls.ts';
+import { byEdgeKey, callsCte, setCallsPlanner, type EdgeKey } from './service-map-calls.ts';
 
 // The service map's edges joined live from stored spans (service-map-calls.ts).
 
@@ -33,21 +33,17 @@ function keyOf(row: EdgeColumns): EdgeKey {
   return { source: row.source, target: row.target, targetType: row.target_type, connectionType: row.connection };
 }
 
-/**
- * Runs a query over stored spans with JIT off: the plan's cost estimates
- * (jsonb functions, CTEs) make PostgreSQL JIT-compile it, which took longer
- * than the whole query does without it (2 s of compiling for a 0.1 s query).
- */
-async function withoutJit<T>(db: Kysely<Database>, query: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+/** Runs a query over callsCte in a transaction of its own, with the planner settings it needs. */
+async function withCallsPlanner<T>(db: Kysely<Database>, query: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL jit = off`.execute(trx);
+    await setCallsPlanner(trx);
     return query(trx);
   });
 }
 
 /** Every edge of one site whose calls started in the range, in byEdgeKey order; quantiles exact. */
 export async function liveEdges(db: Kysely<Database>, siteId: string, range: TimeRange): Promise<ExactEdge[]> {
-  const { rows } = await withoutJit(db, (trx) =>
+  const { rows } = await withCallsPlanner(db, (trx) =>
     sql<EdgeColumns & { calls: string; errors: string; quantiles: number[] }>`
       ${callsCte(siteId, range)}
       SELECT source, target, target_type, connection, count(*) AS calls, count(*) FILTER (WHERE failed) AS errors,
@@ -65,7 +61,7 @@ export async function liveEdges(db: Kysely<Database>, siteId: string, range: Tim
 
 /** liveEdges with the latencies as sketches (the RED rollups' buckets), to add to the edge rollup's, in no order. */
 export async function liveEdgeSketches(db: Kysely<Database>, siteId: string, range: TimeRange): Promise<SketchedEdge[]> {
-  const { rows } = await withoutJit(db, (trx) =>
+  const { rows } = await withCallsPlanner(db, (trx) =>
     sql<EdgeColumns & { bucket: number; calls: string; errors: string }>`
       ${callsCte(siteId, range)}
       SELECT source, target, target_type, connection, red_latency_bucket(duration_ns) AS bucket,
