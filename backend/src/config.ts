@@ -4,6 +4,7 @@ import type { DecodeLimits } from '@justanalytics/collector';
 import { API_LIMIT_DEFAULTS } from './api/limits.ts';
 import { API_POOL_DEFAULTS, MEMORY_SIZE } from './db/connect.ts';
 import { ANALYTICS_ROLLUP_RETENTION_DAYS, storedSignals, type StoredSignal } from './db/partitions.ts';
+import { ANALYTICS_ROLLUP_INTERVAL_SECONDS } from './jobs/analytics-rollups.ts';
 import { STORE_DEFAULTS } from './store/postgres-sink.ts';
 
 /** Everything `serve`, `collect` and the admin commands need, read once at start. */
@@ -119,7 +120,7 @@ export function readConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     ),
     analyticsRollupIntervalSeconds: positiveInt(
       pick(null, 'JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS'),
-      60,
+      ANALYTICS_ROLLUP_INTERVAL_SECONDS,
       'JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS',
     ),
     geoIpDatabase: nonEmpty(pick(null, 'JUSTANALYTICS_GEOIP_DB')) ?? null,

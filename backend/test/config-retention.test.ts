@@ -29,3 +29,9 @@ t.test('the analytics rollups keep their own retention, not the signals’ defau
   t.equal(readConfig({}, { JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS: '400' }).analyticsRollupRetentionDays, 400);
   t.throws(() => readConfig({}, { JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS: '0' }), /JUSTANALYTICS_ANALYTICS_ROLLUP_RETENTION_DAYS/);
 });
+
+t.test('the analytics rollup job runs every minute unless configured', async (t) => {
+  t.equal(readConfig({}, {}).analyticsRollupIntervalSeconds, 60);
+  t.equal(readConfig({}, { JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS: '300' }).analyticsRollupIntervalSeconds, 300);
+  t.throws(() => readConfig({}, { JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS: '0' }), /JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS/);
+});

@@ -6,27 +6,14 @@
 // anonymous visitor into its user, and the 15-minute buckets marked dirty.
 import type { EventRow, IdentityRow } from '@justanalytics/collector';
 import { sql } from 'kysely';
-import t, { type Test } from 'tap';
-import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
+import t from 'tap';
+import type { PostgresSink } from '../src/store/postgres-sink.ts';
 import { serverVisitorId } from '@justanalytics/collector';
 import { makeEventRow, makeIdentityRow } from './helpers/event-rows.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
+import { startWriterTest } from './helpers/writer-test.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db, pool } = handle;
-const logger = testLogger();
 const now = Date.parse('2026-11-30T12:00:00Z');
-
-let nextSite = 700;
-function newSiteId(): string {
-  return String(nextSite++);
-}
-
-function newSink(t: Test, options: Partial<PostgresSinkOptions> = {}): PostgresSink {
-  const sink = new PostgresSink(pool, { logger, now: () => now, ...options });
-  t.teardown(() => sink.close());
-  return sink;
-}
+const { db, newSiteId, newSink } = await startWriterTest(t, { firstSiteId: 700, now });
 
 async function writeEvents(sink: PostgresSink, siteId: string, rows: EventRow[]): Promise<void> {
   const result = await sink.write({ signal: 'events', siteId, rows });

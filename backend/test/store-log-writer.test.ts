@@ -7,27 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyValueJson, LogRow } from '@justanalytics/collector';
 import { sql } from 'kysely';
-import t, { type Test } from 'tap';
-import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
+import t from 'tap';
 import { logSearchText, maxSearchTextChars } from '../src/store/logs/log-writer.ts';
 import { makeSpanRow, nanosAt } from './helpers/span-rows.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
+import { startWriterTest } from './helpers/writer-test.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db, pool } = handle;
-const logger = testLogger();
 const now = Date.parse('2026-11-23T12:00:00Z');
-
-let nextSite = 300;
-function newSiteId(): string {
-  return String(nextSite++);
-}
-
-function newSink(t: Test, options: Partial<PostgresSinkOptions> = {}): PostgresSink {
-  const sink = new PostgresSink(pool, { logger, now: () => now, ...options });
-  t.teardown(() => sink.close());
-  return sink;
-}
+const { db, newSiteId, newSink } = await startWriterTest(t, { firstSiteId: 300, now });
 
 const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }], droppedAttributesCount: 0 };
 const scope = { name: 'logger', version: '1.0.0', attributes: [], droppedAttributesCount: 0 };

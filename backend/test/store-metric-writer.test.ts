@@ -6,29 +6,15 @@
 // rows shared with spans, and the time window of the metrics retention.
 import type { MetricPointRow } from '@justanalytics/collector';
 import { sql } from 'kysely';
-import t, { type Test } from 'tap';
-import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
+import t from 'tap';
 import { admitMetricPoints } from '../src/store/metrics/metric-writer.ts';
 import { metricSeriesId } from '../src/store/metrics/metric-series.ts';
 import { attr, metricPoint, resourceWith } from './helpers/metric-rows.ts';
 import { makeSpanRow, nanosAt } from './helpers/span-rows.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
+import { startWriterTest } from './helpers/writer-test.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db, pool } = handle;
-const logger = testLogger();
 const now = Date.parse('2026-11-23T12:00:00Z');
-
-let nextSite = 500;
-function newSiteId(): string {
-  return String(nextSite++);
-}
-
-function newSink(t: Test, options: Partial<PostgresSinkOptions> = {}): PostgresSink {
-  const sink = new PostgresSink(pool, { logger, now: () => now, ...options });
-  t.teardown(() => sink.close());
-  return sink;
-}
+const { db, newSiteId, newSink } = await startWriterTest(t, { firstSiteId: 500, now });
 
 const at = nanosAt('2026-11-23T10:00:00.123Z', 456_789n);
 

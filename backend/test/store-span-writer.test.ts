@@ -6,27 +6,12 @@
 // (queue, backpressure, retries, timeout, close) are in store-group-commit.test.ts.
 import { SinkOverloadedError, SinkUnavailableError, type KeyValueJson, type SpanRow } from '@justanalytics/collector';
 import { sql } from 'kysely';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { dropPartitionsBefore } from '../src/db/partitions.ts';
-import { PostgresSink, type PostgresSinkOptions } from '../src/store/postgres-sink.ts';
 import { makeSpanRow, nanosAt, randomTraceId } from './helpers/span-rows.ts';
-import { createTestDatabase, testLogger } from './helpers/test-database.ts';
+import { startWriterTest } from './helpers/writer-test.ts';
 
-const { handle } = await createTestDatabase(t);
-const { db, pool } = handle;
-const logger = testLogger();
-
-let nextSite = 100;
-/** Each test writes to a site of its own, so they can share the database. */
-function newSiteId(): string {
-  return String(nextSite++);
-}
-
-function newSink(t: Test, options: Partial<PostgresSinkOptions> = {}): PostgresSink {
-  const sink = new PostgresSink(pool, { logger, ...options });
-  t.teardown(() => sink.close());
-  return sink;
-}
+const { db, newSiteId, newSink } = await startWriterTest(t, { firstSiteId: 100 });
 
 interface StoredSpan {
   span_id: Buffer;

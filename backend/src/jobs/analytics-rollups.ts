@@ -31,6 +31,9 @@ import { startPeriodicJob, type PeriodicJob } from './periodic-job.ts';
 // read would lose such a flush when it began before that time and committed
 // after the recompute.)
 
+/** Seconds between runs unless configured (`JUSTANALYTICS_ANALYTICS_ROLLUP_INTERVAL_SECONDS`). */
+export const ANALYTICS_ROLLUP_INTERVAL_SECONDS = 60;
+
 export interface AnalyticsRollupOptions {
   db: Kysely<Database>;
   logger: Logger;
@@ -86,7 +89,7 @@ export async function rollupAnalyticsNow(db: Kysely<Database>, siteId?: string):
 
 /** Runs the rollup now and then every intervalMs until stopped. */
 export function startAnalyticsRollups(options: AnalyticsRollupOptions): PeriodicJob {
-  return startPeriodicJob('analytics rollup', options.intervalMs ?? 60_000, options.logger, async () => {
+  return startPeriodicJob('analytics rollup', options.intervalMs ?? ANALYTICS_ROLLUP_INTERVAL_SECONDS * 1000, options.logger, async () => {
     const result = await runAnalyticsRollups(options);
     options.logger.debug({ ran: result.ran, batches: result.batches, buckets: result.buckets, rows: result.rows }, 'analytics rollup');
   });

@@ -1,6 +1,8 @@
-import { pino } from 'pino';
+import type { Kysely } from 'kysely';
+import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import { readConfig, type Config } from '../../src/config.ts';
+import type { Database } from '../../src/db/database.ts';
 import { startServer, type RunningServer } from '../../src/serve.ts';
 import { createTestDatabase } from './test-database.ts';
 
@@ -15,6 +17,8 @@ export interface TestServer {
   otlpGrpcUrl: string;
   apiUrl: string;
   databaseUrl: string;
+  /** The test's own connection to the server's database, for setting up rows the test needs (sites, keys). */
+  db: Kysely<Database>;
   /** GET on the query API with the default read key (or `key`); the parsed JSON body and status. */
   api(path: string, key?: string): Promise<{ status: number; body: unknown }>;
   /**
@@ -24,9 +28,9 @@ export interface TestServer {
   untilKeyIsLive(key: string): Promise<void>;
 }
 
-/** The whole system on a fresh database, on ephemeral loopback ports, stopped at teardown. */
-export async function startTestServer(t: Test, overrides: Partial<Config> = {}): Promise<TestServer> {
-  const { url } = await createTestDatabase(t);
+/** The whole system on a fresh database, on ephemeral loopback ports, stopped at teardown; silent unless given a logger. */
+export async function startTestServer(t: Test, overrides: Partial<Config> = {}, logger: Logger = pino({ level: 'silent' })): Promise<TestServer> {
+  const { url, handle } = await createTestDatabase(t);
   const config: Config = {
     ...readConfig({}, {}),
     databaseUrl: url,
@@ -36,7 +40,7 @@ export async function startTestServer(t: Test, overrides: Partial<Config> = {}):
     apiPort: 0,
     ...overrides,
   };
-  const server = await startServer(config, pino({ level: 'silent' }));
+  const server = await startServer(config, logger);
   t.teardown(() => server.shutdown());
   const site = server.createdDefaultSite;
   if (!site) throw new Error('a fresh database should get a default site');
@@ -50,6 +54,7 @@ export async function startTestServer(t: Test, overrides: Partial<Config> = {}):
     otlpGrpcUrl: `http://127.0.0.1:${server.otlpGrpcPort}`,
     apiUrl,
     databaseUrl: url,
+    db: handle.db,
     async api(path, key = site.readKey) {
       const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
       return { status: response.status, body: await response.json() };
