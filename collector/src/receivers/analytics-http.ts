@@ -27,6 +27,7 @@ import type { MemoryBudget } from './memory-budget.ts';
 import { parseContentEncoding, readBody } from './read-body.ts';
 import { closeConnectionsWhenClosing, keepBodiesRaw } from './receiver-hooks.ts';
 import type { ContentEncoding } from './read-body.ts';
+import { mediaType } from './media-type.ts';
 
 export interface AnalyticsHttpOptions {
   sink: Sink;
@@ -276,12 +277,6 @@ function readBodyOf(request: FastifyRequest, encoding: ContentEncoding, maxBytes
   // No body at all (no Content-Length, no Transfer-Encoding) skips the parser.
   const stream = request.body instanceof Readable ? request.body : Readable.from([]);
   return readBody(stream, encoding, maxBytes, reserve);
-}
-
-function mediaType(request: FastifyRequest): string {
-  const header = request.headers['content-type'] ?? '';
-  const end = header.indexOf(';');
-  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase();
 }
 
 /** JSON, or text/plain (what navigator.sendBeacon sends a string as); none is taken as JSON. */

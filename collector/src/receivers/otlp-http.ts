@@ -24,6 +24,7 @@ import type { MemoryBudget } from './memory-budget.ts';
 import { parseContentEncoding, readBody } from './read-body.ts';
 import { closeConnectionsWhenClosing, keepBodiesRaw } from './receiver-hooks.ts';
 import type { SignalDescriptor } from './signal.ts';
+import { mediaType } from './media-type.ts';
 
 export interface OtlpHttpOptions {
   sink: Sink;
@@ -212,12 +213,6 @@ function sendError(reply: FastifyReply, error: ReceiverError, encoding: OtlpEnco
   // nor count as idle at shutdown, so it is closed rather than kept alive.
   if (!reply.request.raw.complete) reply.header('connection', 'close');
   reply.send(encodeRpcStatus(error, encoding));
-}
-
-function mediaType(request: FastifyRequest): string {
-  const header = request.headers['content-type'] ?? '';
-  const end = header.indexOf(';');
-  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase();
 }
 
 function requestEncoding(request: FastifyRequest): OtlpEncoding {
