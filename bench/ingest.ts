@@ -19,16 +19,9 @@
 //   BENCH_SECONDS=20 npm run bench      longer phases (default 10 s each)
 //   BENCH_SPANS_PER_REQUEST=500         spans a request (default 200)
 //   BENCH_COPY_WRITERS=2 BENCH_COPY_REQUESTS=10   the storage limit's connections and requests' rows per COPY (default 2 and 10)
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
-import { pino } from 'pino';
-import { openDatabase, type DatabaseHandle } from '../backend/src/db/connect.ts';
+import type { DatabaseHandle } from '../backend/src/db/connect.ts';
+import { httpExporter, startBenchServer, trackExporter, trackIndexes, type Exporter } from './bench-server.ts';
 import { measureCopyLimit, type CopyLimit } from './copy-limit.ts';
 import { databaseSettings } from './database-settings.ts';
 import { FreshTraceIds } from './fresh-trace-ids.ts';
@@ -39,7 +32,7 @@ import { sampleLogsRequest } from './sample-logs.ts';
 import { sampleMetricsRequest } from './sample-metrics.ts';
 import { sampleTracePayload } from './sample-spans.ts';
 import { storagePerSpan, type SpanStorage } from './storage-per-span.ts';
-import { sampleTrackRequests, type TrackRequest } from './sample-track.ts';
+import { sampleTrackRequests } from './sample-track.ts';
 
 const spansPerRequest = Number(process.env.BENCH_SPANS_PER_REQUEST ?? 200);
 const logsPerRequest = 200;
@@ -55,47 +48,6 @@ const copyRequests = Number(process.env.BENCH_COPY_REQUESTS ?? 10);
 /** The table each signal's items land in, one row an item. */
 const tables = { traces: 'spans', logs: 'logs', metrics: 'metric_points', track: 'events' } as const;
 type Signal = keyof typeof tables;
-
-/** One transport's connection(s): `send` resolves true when the export was acknowledged. */
-interface Exporter {
-  send(body: Buffer): Promise<boolean>;
-  close(): void;
-}
-
-function httpExporter(port: number, key: string, clients: number, path = '/v1/traces'): Exporter {
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const headers = { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` };
-  return {
-    send: (body) =>
-      new Promise((resolve, reject) => {
-        const req = request({ agent, host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
-        });
-        req.on('error', reject);
-        req.end(body);
-      }),
-    close: () => agent.destroy(),
-  };
-}
-
-/** /api/track: each payload index picks a prepared request (body and the browser's headers); 202 is acknowledged. */
-function trackExporter(port: number, clients: number, requests: readonly TrackRequest[]): Exporter {
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  return {
-    send: (index) =>
-      new Promise((resolve, reject) => {
-        const { body, headers } = requests[index.readUInt32LE(0)]!;
-        const req = request({ agent, host: '127.0.0.1', port, path: '/api/track', method: 'POST', headers }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 202 && res.headers['x-justanalytics-dropped'] === undefined));
-        });
-        req.on('error', reject);
-        req.end(body);
-      }),
-    close: () => agent.destroy(),
-  };
-}
 
 function grpcExporter(port: number, key: string): Exporter {
   const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -197,34 +149,10 @@ function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-const logger = pino({ level: 'warn' });
-const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
-const server = spawn(
-  process.execPath,
-  [new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0'],
-  // The track phase sends each visitor's address in X-Forwarded-For, as a proxy on this host would.
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JUSTANALYTICS_TRUSTED_PROXIES: '127.0.0.1' } },
-);
-let db: DatabaseHandle | undefined;
+const bench = await startBenchServer();
 try {
-  // The first-run banner on stdout carries the ingest key, the "serving" log line on stderr the port.
-  let key = '';
-  let siteId = '';
-  createInterface({ input: server.stdout }).on('line', (line) => {
-    key ||= /^\s*ingest key\s+(ja_sk_[A-Za-z0-9_-]+)/.exec(line)?.[1] ?? '';
-    siteId ||= /created site (\d+)/.exec(line)?.[1] ?? '';
-  });
-  const ports = await new Promise<{ otlpHttpPort: number; otlpGrpcPort: number }>((resolve, reject) => {
-    createInterface({ input: server.stderr }).on('line', (line) => {
-      if (line.includes('justanalytics is serving')) resolve(JSON.parse(line) as { otlpHttpPort: number; otlpGrpcPort: number });
-    });
-    server.on('exit', () => reject(new Error('serve exited before it was ready')));
-  });
-  if (!key || !siteId) throw new Error('bench needs an empty database (it uses the ingest key of the default site)');
-  // The same database as the server: its embedded PostgreSQL, joined (this process does not stop it), or DATABASE_URL.
-  db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir, logger });
-  const embedded = process.env.DATABASE_URL === undefined;
-  const target: Target = { serverPid: server.pid!, db, siteId, embedded };
+  const { db, siteId, key, ports, embedded } = bench;
+  const target: Target = { serverPid: bench.pid, db, siteId, embedded };
   const settings = await databaseSettings(db.pool);
   console.log(`ingest bench: ${spansPerRequest} spans/request, ${seconds} s per phase, ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'} ${settings.server_version}`);
 
@@ -275,11 +203,7 @@ try {
   if (only === null || only === 'track') {
     const requests = sampleTrackRequests(siteId, 20_000);
     // The exporter is handed each request's index, four bytes, in place of a body.
-    const indexes = requests.map((_, i) => {
-      const index = Buffer.alloc(4);
-      index.writeUInt32LE(i);
-      return () => index;
-    });
+    const indexes = trackIndexes(requests.length).map((index) => () => index);
     // Browsers are many, each with one request at a time: so many connections at once, each sending its next
     // event once the last was answered (BENCH_TRACK_BROWSERS, default 256).
     const browsers = Number(process.env.BENCH_TRACK_BROWSERS ?? 256);
@@ -311,8 +235,5 @@ try {
   if (results.headline) console.log(`headline: ${results.headline.spansPerSecond.toLocaleString('en-US')} spans/s = ${results.headline.ratio} of raw COPY`);
   await writeResults('ingest', results);
 } finally {
-  await db?.close();
-  server.kill('SIGTERM');
-  if (server.exitCode === null) await once(server, 'exit');
-  await rm(dataDir, { recursive: true, force: true });
+  await bench.stop();
 }

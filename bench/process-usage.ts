@@ -1,6 +1,7 @@
 // What a process (and, for the embedded PostgreSQL, its children) used, from
-// /proc: CPU time (utime + stime, in clock ticks) and peak resident memory
-// (VmHWM, which writing 5 to clear_refs resets, so each phase has its own peak).
+// /proc: CPU time (utime + stime, in clock ticks), resident memory (VmRSS) and
+// its peak (VmHWM, which writing 5 to clear_refs resets, so each phase has its
+// own peak).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -62,14 +63,24 @@ export function descendantsCpuSeconds(pid: number): number {
   return seconds;
 }
 
-/** Peak resident memory since start or the last resetPeakRss, in MiB. */
-export function peakRssMiB(pid: number): number {
+/** A memory figure of /proc/<pid>/status (VmRSS, VmHWM, …) in MiB; NaN when the process is gone. */
+function statusMiB(pid: number, field: string): number {
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? NaN : Math.round(Number(kb) / 1024);
   } catch {
     return NaN;
   }
+}
+
+/** Peak resident memory since start or the last resetPeakRss, in MiB. */
+export function peakRssMiB(pid: number): number {
+  return statusMiB(pid, 'VmHWM');
+}
+
+/** Resident memory now, in MiB. */
+export function rssMiB(pid: number): number {
+  return statusMiB(pid, 'VmRSS');
 }
 
 /** Starts a new peak (Linux 4.0+); false when the kernel refused, and the peak then counts from the start. */

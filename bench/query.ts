@@ -61,6 +61,7 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
     const { rows } = await sql<{ n: string; newest: Date | null }>`SELECT count(*) AS n, max(start_time) AS newest FROM spans WHERE site_id = ${siteId}::bigint`.execute(handle.db);
     const existing = Number(rows[0]?.n ?? 0);
     let plan: SeedPlan;
+    let seeded = false;
     if (existing >= totalSpans * 0.99) {
       // Reuse: the seed's days end where the newest seeded span is.
       plan = seedPlan(siteId, totalSpans, days, rows[0]!.newest!.getTime() + 1);
@@ -70,6 +71,7 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
       console.log(`seeding ${totalSpans} spans over ${days} days …`);
       const started = performance.now();
       await seedSpans(handle.db, plan, console.log);
+      seeded = true;
       console.log(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       const rollupStart = performance.now();
       await buildRollups(handle.db, plan);
@@ -78,7 +80,8 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
     await seedSignal('log records', 'logs', totalLogs, (n) => seedLogs(handle.db, plan, n, console.log));
     await seedSignal('metric points', 'metric_points', totalMetricPoints, (n) => seedMetrics(handle.db, plan, n, console.log));
     await seedSignal('analytics events', 'events', totalEvents, (n) => seedAnalytics(handle.db, plan.siteId, n, analyticsDays, console.log));
-    await sql`ANALYZE`.execute(handle.db);
+    // Only after a seed: a reused database has its statistics, and ANALYZE of 27 GB takes minutes.
+    if (seeded) await sql`ANALYZE`.execute(handle.db);
     // The server's own values (reset_val), not a session's: the seed turns synchronous_commit off for itself.
     const settings = await sql<{ name: string; value: string }>`
       SELECT name, CASE WHEN unit IS NULL THEN reset_val
@@ -100,6 +103,7 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
       console.log(`seeding ${wanted} ${what} …`);
       const started = performance.now();
       await seed(wanted);
+      seeded = true;
       console.log(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
   } finally {

@@ -138,9 +138,107 @@ export function ingestTable(results: IngestResults): string {
   return lines.join('\n');
 }
 
+/** One signal of the soak benchmark (bench/soak.ts): its steady load and what came of it. */
+export interface SoakSignal {
+  name: string;
+  signal: 'traces' | 'logs' | 'track';
+  /** The table the items are rows of. */
+  table: string;
+  itemsPerRequest: number;
+  targetItemsPerSecond: number;
+  /** Requests in flight at most: one due beyond that is skipped, not queued. */
+  maxInFlight: number;
+  acknowledged: number;
+  itemsPerSecond: number;
+  /** Requests answered but not acknowledged, or failed. */
+  rejectedRequests: number;
+  /** Requests not sent: `maxInFlight` were in flight when they were due. */
+  skippedRequests: number;
+  /** Rows the load added to `table`, counted afterwards: equal to `acknowledged` when every acknowledged item was committed once. */
+  rowsCounted: number;
+  /** Each answered export's time from send to answer. */
+  latencyMs: Latency;
+}
+
+export interface SoakResults {
+  machine: Machine;
+  database: string;
+  settings: Record<string, string>;
+  embedded: boolean;
+  /** Seconds of load, every signal at once. */
+  seconds: number;
+  /** Samples before this are left out of the means and the slope. */
+  warmUpSeconds: number;
+  /** The length of the first and the last window after the warm-up whose samples' mean RSS is given. */
+  windowSeconds: number;
+  sampleEverySeconds: number;
+  signals: SoakSignal[];
+  /** `justanalytics serve` (its Node process: not the embedded PostgreSQL's): resident memory, and CPU used ÷ wall time over the load. */
+  server: {
+    /** VmHWM at the end: the peak over the server's life, start-up included. */
+    peakRssMiB: number;
+    firstWindowMeanRssMiB: number | null;
+    lastWindowMeanRssMiB: number | null;
+    /** Least squares over the samples after the warm-up: flat is near 0. */
+    slopeMiBPerMinute: number | null;
+    cpuCores: number;
+  };
+  /** The embedded PostgreSQL's processes' CPU ÷ wall time over the load; null with DATABASE_URL. */
+  postgresCpuCores: number | null;
+  /** This benchmark process's own CPU ÷ wall time: on one machine it competes with the server and the database. */
+  clientCpuCores: number;
+  /** VmRSS of the server every `sampleEverySeconds` from the start of the load, and at its end. */
+  rssSamples: Array<{ seconds: number; rssMiB: number }>;
+}
+
+/** The mean RSS of each minute's samples, compactly: "0′ 182 · 1′ 205 · …" (MiB). */
+export function rssByMinute(samples: SoakResults['rssSamples']): string {
+  const minutes: number[][] = [];
+  for (const s of samples) (minutes[Math.floor(s.seconds / 60)] ??= []).push(s.rssMiB);
+  return minutes
+    .map((rss, minute) => (rss.length ? `${minute}′ ${Math.round(rss.reduce((a, b) => a + b, 0) / rss.length)}` : ''))
+    .filter((cell) => cell !== '')
+    .join(' · ');
+}
+
+export function soakTable(results: SoakResults): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const mib = (x: number | null): string => (x === null ? '–' : `${x} MiB`);
+  const { server, warmUpSeconds: warmUp, windowSeconds: window } = results;
+  const windowText = window === 60 ? 'minute' : `${window} s`;
+  const lines = [
+    `${results.seconds} s of steady load, every signal at once: spans over OTLP/HTTP (200-span requests of bench/sample-spans.ts, new trace IDs on every send), ` +
+      'logs over OTLP/HTTP (200-record requests of bench/sample-logs.ts) and single-event /api/track requests (bench/sample-track.ts). Requests are started on a clock; ' +
+      `one due while the signal's cap of requests is in flight is skipped. PostgreSQL ${results.embedded ? 'embedded, on the same machine' : 'at DATABASE_URL'}.`,
+    '',
+    '| signal | target items/s | acknowledged items/s | rows counted / acknowledged | requests not acknowledged / skipped | export p50 / p99 ms |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...results.signals.map(
+      (s) =>
+        `| ${s.name} (${s.itemsPerRequest}/request, ≤ ${s.maxInFlight} in flight) | ${n(s.targetItemsPerSecond)} | ${n(s.itemsPerSecond)} | ` +
+        `${n(s.rowsCounted)} / ${n(s.acknowledged)}${s.rowsCounted === s.acknowledged ? '' : ' **mismatch**'} | ${n(s.rejectedRequests)} / ${n(s.skippedRequests)} | ` +
+        `${s.latencyMs.p50} / ${s.latencyMs.p99} |`,
+    ),
+    '',
+    "| justanalytics serve's memory (its Node process, not PostgreSQL's) and CPU | |",
+    '| --- | --- |',
+    `| peak RSS (VmHWM at the end, start-up included) | **${mib(server.peakRssMiB)}** (goal < 400 MB) |`,
+    `| mean RSS, first ${windowText} after the ${warmUp} s warm-up | ${mib(server.firstWindowMeanRssMiB)} |`,
+    `| mean RSS, last ${windowText} | ${mib(server.lastWindowMeanRssMiB)} |`,
+    `| RSS slope after the warm-up (least squares) | **${server.slopeMiBPerMinute === null ? '–' : `${server.slopeMiBPerMinute} MiB/min`}** (flat: near 0) |`,
+    `| server CPU | ${server.cpuCores} cores |`,
+    `| PostgreSQL CPU | ${results.postgresCpuCores === null ? '–' : `${results.postgresCpuCores} cores`} |`,
+    `| bench client CPU (same machine) | ${results.clientCpuCores} cores |`,
+    '',
+    `RSS by minute of load (mean MiB of the samples every ${results.sampleEverySeconds} s): ${rssByMinute(results.rssSamples)}.`,
+  ];
+  return lines.join('\n');
+}
+
 export async function writeResults(kind: 'query', results: QueryResults): Promise<string>;
 export async function writeResults(kind: 'ingest', results: IngestResults): Promise<string>;
-export async function writeResults(kind: 'query' | 'ingest', results: QueryResults | IngestResults): Promise<string> {
+export async function writeResults(kind: 'soak', results: SoakResults): Promise<string>;
+export async function writeResults(kind: 'query' | 'ingest' | 'soak', results: QueryResults | IngestResults | SoakResults): Promise<string> {
   const dir = new URL('./results/', import.meta.url);
   await mkdir(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
@@ -151,7 +249,7 @@ export async function writeResults(kind: 'query' | 'ingest', results: QueryResul
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, commit ${m.commit}.`,
     `PostgreSQL: ${results.database}.`,
     '',
-    kind === 'query' ? queryTable(results as QueryResults) : ingestTable(results as IngestResults),
+    kind === 'query' ? queryTable(results as QueryResults) : kind === 'soak' ? soakTable(results as SoakResults) : ingestTable(results as IngestResults),
     '',
   ].join('\n');
   // Several runs a day each keep their own files: -2, -3, … after the first.

@@ -11,6 +11,8 @@ import { sampleTracePayload } from './sample-spans.ts';
 export interface SteadyIngest {
   /** Stops sending, waits for the requests in flight, and says what was acknowledged. */
   stop(): Promise<{ spansPerSecond: number; failed: number }>;
+  /** So far: spans acknowledged, requests not sent (`maxInFlight` were in flight), requests failed or not acknowledged, and each answered request's time in ms. */
+  tally(): { acknowledged: number; skipped: number; rejected: number; latencySamplesMs: readonly number[] };
 }
 
 export function startSteadyIngest(port: number, key: string, spansPerSecond: number, spansPerRequest = 200, maxInFlight = 16): SteadyIngest {
@@ -25,26 +27,30 @@ export function startSteadyIngest(port: number, key: string, spansPerSecond: num
   let scheduled = 0;
   let sent = 0;
   let acknowledged = 0;
-  let failed = 0;
+  let skipped = 0;
+  let rejected = 0;
   let inFlight = 0;
+  const latencySamplesMs: number[] = [];
   const pending = new Set<Promise<void>>();
   const send = (): void => {
     if (inFlight >= maxInFlight) {
-      failed++; // the server is slower than the rate: count it as a miss rather than queueing without bound
+      skipped++; // the server is slower than the rate: count it as a miss rather than queueing without bound
       return;
     }
     inFlight++;
+    const sentAt = performance.now();
     const done = new Promise<void>((resolve) => {
       const req = request({ agent, host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers }, (res) => {
         res.resume();
         res.on('end', () => {
+          latencySamplesMs.push(performance.now() - sentAt);
           if (res.statusCode === 200) acknowledged += spansPerRequest;
-          else failed++;
+          else rejected++;
           resolve();
         });
       });
       req.on('error', () => {
-        failed++;
+        rejected++;
         resolve();
       });
       // A copy: the next renewal of this payload must not change a body still being sent.
@@ -65,7 +71,8 @@ export function startSteadyIngest(port: number, key: string, spansPerSecond: num
       clearInterval(timer);
       await Promise.all(pending);
       agent.destroy();
-      return { spansPerSecond: Math.round(acknowledged / ((performance.now() - started) / 1000)), failed };
+      return { spansPerSecond: Math.round(acknowledged / ((performance.now() - started) / 1000)), failed: skipped + rejected };
     },
+    tally: () => ({ acknowledged, skipped, rejected, latencySamplesMs }),
   };
 }

@@ -5,6 +5,7 @@
 // keyset paging without duplicates or gaps (ties on start time included), and
 // span and error counts that match the trace view when an export was stored twice.
 import type { SpanRow } from '@justanalytics/collector';
+import { sql } from 'kysely';
 import t from 'tap';
 import { InvalidCursorError } from '../src/query/traces/trace-cursor.ts';
 import { searchTraces, type TraceSearch } from '../src/query/traces/trace-search.ts';
@@ -223,6 +224,37 @@ t.test('a trace that crosses midnight is one trace, merged', async (t) => {
   ]);
   t.strictSame((await searchTraces(db, site, { ...range, start: new Date(Number(midnight / MS)) })).traces, [], 'it started before midnight');
   t.strictSame((await searchTraces(db, site, { ...range, service: 'root', status: 'error' })).traces.length, 1, 'filters see both days');
+});
+
+t.test('a filter met only by the second day of a trace finds it, and one its first day already fails does not', async (t) => {
+  const site = (await createSite(db, { name: 'second day' })).id;
+  const midnight = nanos(new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000));
+  const trace = newTraceId();
+  const rootId = newSpanId();
+  // The first day: a short root of `early`, no error. The second: a long, failed span of `late`.
+  await write(site, [
+    spanRow(site, { traceId: trace, spanId: rootId, serviceName: 'early', startTimeUnixNano: midnight - 2n * SECOND, endTimeUnixNano: midnight - SECOND }),
+    spanRow(site, { traceId: trace, parentSpanId: rootId, serviceName: 'late', statusCode: 2, startTimeUnixNano: midnight + SECOND, endTimeUnixNano: midnight + 8n * SECOND }),
+  ]);
+  const range = { start: new Date(Number((midnight - MINUTE) / MS)), end: new Date(Number((midnight + MINUTE) / MS)) };
+  const found = async (search: Partial<TraceSearch>) => (await searchTraces(db, site, { ...range, ...search })).traces.map((found) => found.traceId);
+  t.strictSame(await found({ service: 'late' }), [hex(trace)], 'a service of the second day');
+  t.strictSame(await found({ status: 'error' }), [hex(trace)], 'an error of the second day');
+  t.strictSame(await found({ minDurationNs: 9n * SECOND }), [hex(trace)], 'a duration that the second day makes');
+  t.strictSame(await found({ service: 'early', status: 'error', minDurationNs: 10n * SECOND }), [hex(trace)], 'all of them at once');
+  t.strictSame(await found({ minDurationNs: 10n * SECOND + 1n }), [], 'longer than the whole trace');
+  t.strictSame(await found({ maxDurationNs: 5n * SECOND }), [], 'the merged trace is longer, though its first day is not');
+  t.strictSame(await found({ status: 'unset' }), [], 'the second day failed');
+  t.strictSame(await found({ service: 'absent' }), [], 'a service of neither day');
+});
+
+t.test('a summary row whose attributes are not indexed ({0}) is searched by its spans', async (t) => {
+  const site = (await createSite(db, { name: 'not indexed' })).id;
+  const trace = newTraceId();
+  await write(site, [spanRow(site, { traceId: trace, serviceName: 'legacy', startTimeUnixNano: base })]);
+  await db.updateTable('trace_summaries').set({ attribute_hashes: sql<string[]>`'{0}'::bigint[]` }).where('site_id', '=', site).execute();
+  t.strictSame(await ids({ service: 'legacy' }, site), [hex(trace)]);
+  t.strictSame(await ids({ service: 'other' }, site), []);
 });
 
 t.test('cursor paging visits every trace once, ties included', async (t) => {

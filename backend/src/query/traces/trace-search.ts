@@ -1,6 +1,8 @@
-import { sql, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { attributeFilter } from '../attribute-match.ts';
+import { hashTextExtended } from '../../db/text-hash.ts';
+import { attributePairText, NOT_INDEXED_HASH, SERVICE_NAME } from '../../store/traces/trace-attribute-hashes.ts';
 import { candidateTraceFilter, listCandidateTraces } from './trace-attribute-candidates.ts';
 import { addDays, utcDay, type TimeRange } from '../time-range.ts';
 import { decodeTraceCursor, encodeTraceCursor, microsToIso } from './trace-cursor.ts';
@@ -140,6 +142,7 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
       eb(eb.refTuple('f.start_time', 'f.trace_id'), '<', eb.tuple(sql<Date>`${microsToIso(cursor.startMicros)}::timestamptz`, cursor.traceId)),
     );
   }
+  query = query.where(summaryPrefilter(search));
   if (search.minDurationNs !== undefined) query = query.where('m.duration_ns', '>=', search.minDurationNs.toString());
   if (search.maxDurationNs !== undefined) query = query.where('m.duration_ns', '<=', search.maxDurationNs.toString());
   if (search.status === 'error') query = query.where('m.error_count', '>', '0');
@@ -202,6 +205,37 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
         ? encodeTraceCursor({ startMicros: BigInt(last.start_micros), traceId: last.trace_id })
         : null,
   };
+}
+
+/**
+ * What the trace's first-day row `f` alone must hold for the trace to match,
+ * checked before anything else is read: a trace's merged duration and error
+ * count are at least its first day's, so `maxDuration` and "no error" hold on
+ * `f` or nowhere, while a service, an error or `minDuration` may come from its
+ * second day's row, so those pass a row that has one. The row's attribute
+ * hashes hold `service.name=` of each of its spans (or {0}, not indexed).
+ * Without this, every summary of the range cost a probe into the spans (at
+ * 10M spans, a 24 h search for a rare status read 11,000 traces' spans: 5.5 s
+ * against 0.11 s). `= ANY`, not `&&`: the GIN index would lose the ordered
+ * early exit.
+ */
+function summaryPrefilter(search: TraceSearch): Expression<SqlBool> {
+  const required: RawBuilder<SqlBool>[] = [];
+  const unlessSecondDay: RawBuilder<SqlBool>[] = [];
+  if (search.maxDurationNs !== undefined) required.push(sql`f.end_time_unix_nano - f.start_time_unix_nano <= ${search.maxDurationNs.toString()}`);
+  if (search.status === 'ok' || search.status === 'unset') required.push(sql`f.error_count = 0`);
+  if (search.status === 'error') unlessSecondDay.push(sql`f.error_count > 0`);
+  if (search.minDurationNs !== undefined) unlessSecondDay.push(sql`f.end_time_unix_nano - f.start_time_unix_nano >= ${search.minDurationNs.toString()}`);
+  if (search.service !== undefined) {
+    const hash = hashTextExtended(attributePairText(SERVICE_NAME, search.service));
+    unlessSecondDay.push(sql`(${hash}::bigint = ANY(f.attribute_hashes) OR ${NOT_INDEXED_HASH}::bigint = ANY(f.attribute_hashes))`);
+  }
+  if (unlessSecondDay.length > 0) {
+    required.push(sql`(${sql.join(unlessSecondDay, sql` AND `)} OR EXISTS (
+      SELECT 1 FROM trace_summaries n
+      WHERE n.site_id = f.site_id AND n.trace_id = f.trace_id AND n.day = f.day + interval '1 day'))`);
+  }
+  return required.length === 0 ? sql<SqlBool>`true` : sql<SqlBool>`${sql.join(required, sql` AND `)}`;
 }
 
 /** The IDs in both (all of `ids` when there is no list yet), by hex. */

@@ -11,7 +11,8 @@ import { hashTextExtended } from '../../db/text-hash.ts';
 
 /** More distinct pairs than this and a row is not indexed: it holds {0} and a search reads its spans. */
 export const MAX_ATTRIBUTE_HASHES = 512;
-const SERVICE_NAME = 'service.name';
+/** The key a span's service column is hashed under, beside its attributes. */
+export const SERVICE_NAME = 'service.name';
 
 /** The hash that stands for "not indexed, read the spans"; every attribute search looks it up too. */
 export const NOT_INDEXED_HASH = '0';
