@@ -3,6 +3,7 @@ import { bytesToHex, traceIdFromHex } from '@justanalytics/collector/model';
 import type { KeyValueJson, ResourceJson, ScopeJson, SpanEventJson, SpanLinkJson } from '@justanalytics/collector/model';
 import type { Database } from '../../db/database.ts';
 import { groupByResourceScope, resourceScopeGroups } from '../resource-scope-groups.ts';
+import { addDays } from '../time-range.ts';
 
 // The OTLP/JSON `TracesData` message, as the API returns a whole trace.
 
@@ -75,43 +76,73 @@ export async function getTrace(
   const limit = options.limit ?? DEFAULT_TRACE_SPAN_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
 
-  // Not a CTE of its own: that would materialise whole rows of every span before the limit.
-  const ofTrace = sql`site_id = ${siteId} AND trace_id = ${traceId}
-    AND start_time >= coalesce((SELECT from_time FROM days), '-infinity')
-    AND start_time < coalesce((SELECT to_time FROM days), 'infinity')`;
-  const { rows } = await sql<StoredSpan & { total: string; from_time: Date | null; to_time: Date | null }>`
-    WITH days AS (
-      -- The summary rows say which days hold the trace's spans, so only those
-      -- partitions are read (pruned at execution time). A day of slack either
-      -- side covers spans whose summary row is on a neighbouring day because
-      -- of clock skew between their services. Without a summary (should not
-      -- happen: it is written with the spans) every partition is searched
-      -- rather than miss the trace.
-      SELECT min(day) - interval '1 day' AS from_time, max(day) + interval '2 days' AS to_time
-      FROM trace_summaries
-      WHERE site_id = ${siteId} AND trace_id = ${traceId}
-    ),
-    -- Which spans, and how many in all, from their IDs and start times only:
-    -- a trace of millions of spans costs a sort of narrow rows, and only the
-    -- spans returned are read whole.
-    picked AS (
-      SELECT span_id, count(*) OVER () AS total
-      FROM (SELECT DISTINCT ON (span_id) span_id, start_time_unix_nano FROM spans WHERE ${ofTrace} ORDER BY span_id) AS d
-      ORDER BY start_time_unix_nano, span_id
-      LIMIT ${limit}
-    )
-    SELECT DISTINCT ON (s.span_id)
-      s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, s.kind, s.start_time_unix_nano, s.end_time_unix_nano,
-      s.status_code, s.status_message, s.attributes, s.dropped_attributes_count, s.events, s.dropped_events_count,
-      s.links, s.dropped_links_count, s.resource_scope_id, p.total,
-      (SELECT from_time FROM days) AS from_time, (SELECT to_time FROM days) AS to_time
-    FROM spans s JOIN picked p ON p.span_id = s.span_id
-    WHERE ${ofTrace}
-    ORDER BY s.span_id`.execute(db);
-  const first = rows[0];
+  // The summary rows say which days hold the trace's spans, so only those
+  // partitions are read. Without a summary (should not happen: it is written
+  // with the spans) every partition is searched rather than miss the trace.
+  const days = await db
+    .selectFrom('trace_summaries')
+    .where('site_id', '=', siteId)
+    .where('trace_id', '=', traceId)
+    .select((eb) => [eb.fn.min<Date | null>('day').as('first'), eb.fn.max<Date | null>('day').as('last')])
+    .executeTakeFirst();
+
+  // A day of slack either side covers spans whose summary row is on a
+  // neighbouring day because of clock skew between their services.
+  const range = days?.first && days.last ? { from: addDays(days.first, -1), to: addDays(days.last, 2) } : null;
+
+  // Which spans, and how many in all, from their IDs and start times only: a
+  // trace of millions of spans costs a sort of narrow rows, and only the spans
+  // returned are read whole.
+  const picked = await db
+    .selectFrom((eb) => {
+      let ids = eb
+        .selectFrom('spans')
+        .where('site_id', '=', siteId)
+        .where('trace_id', '=', traceId)
+        .distinctOn('span_id')
+        .select(['span_id', 'start_time_unix_nano'])
+        .orderBy('span_id');
+      if (range !== null) ids = ids.where('start_time', '>=', range.from).where('start_time', '<', range.to);
+      return ids.as('d');
+    })
+    .select((eb) => ['d.span_id', eb.fn.countAll<string>().over().as('total')])
+    .orderBy('d.start_time_unix_nano')
+    .orderBy('d.span_id')
+    .limit(limit)
+    .execute();
+  const first = picked[0];
   if (first === undefined) return null;
   const spanCount = Number(first.total);
-  const range = first.from_time !== null && first.to_time !== null ? { from: first.from_time, to: first.to_time } : null;
+
+  let query = db
+    .selectFrom('spans')
+    .where('site_id', '=', siteId)
+    .where('trace_id', '=', traceId)
+    .where(sql<boolean>`span_id = any(${picked.map((row) => row.span_id)}::bytea[])`)
+    .distinctOn('span_id')
+    .select([
+      'span_id',
+      'parent_span_id',
+      'trace_state',
+      'flags',
+      'name',
+      'kind',
+      'start_time_unix_nano',
+      'end_time_unix_nano',
+      'status_code',
+      'status_message',
+      'attributes',
+      'dropped_attributes_count',
+      'events',
+      'dropped_events_count',
+      'links',
+      'dropped_links_count',
+      'resource_scope_id',
+    ])
+    .orderBy('span_id');
+  if (range !== null) query = query.where('start_time', '>=', range.from).where('start_time', '<', range.to);
+  const rows = await query.execute();
+  if (rows.length === 0) return null;
   const groups = await resourceScopeGroups(db, siteId, rows.map((row) => row.resource_scope_id), range);
 
   rows.sort((a, b) => compareNanos(a.start_time_unix_nano, b.start_time_unix_nano) || Buffer.compare(a.span_id, b.span_id));
@@ -142,7 +173,6 @@ interface StoredSpan {
   dropped_events_count: string;
   links: SpanLinkJson[];
   dropped_links_count: string;
-  resource_scope_id: Buffer;
 }
 
 function spanJson(hexTraceId: string, row: StoredSpan): SpanJson {
