@@ -12,6 +12,7 @@
 //                                   directory also holds what earlier runs' steady ingest added
 //   DATABASE_URL=postgres://… npm run bench -- query
 //   BENCH_QUERIES=logs,metrics npm run bench -- query   only the queries whose name has one of these
+//   BENCH_SPLIT=1 npm run bench -- query             the API in `serve --no-ingest`, the receivers in `collect`
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -42,6 +43,7 @@ const onlyQueries = (process.env.BENCH_QUERIES ?? '').split(',').map((name) => n
 const days = 7;
 const callsPerQuery = Number(process.env.BENCH_CALLS ?? 40);
 const ingestRate = Number(process.env.BENCH_INGEST_RATE ?? 15_000);
+const split = process.env.BENCH_SPLIT === '1';
 const logger = pino({ level: 'warn' });
 const hourMs = 3_600_000;
 
@@ -111,19 +113,50 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
   }
 }
 
-async function startServer(): Promise<{ server: ChildProcess; apiPort: number; otlpHttpPort: number }> {
-  const server = spawn(
-    process.execPath,
-    [new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const ports = await new Promise<{ apiPort: number; otlpHttpPort: number }>((resolve, reject) => {
-    createInterface({ input: server.stderr! }).on('line', (line) => {
-      if (line.includes('justanalytics is serving')) resolve(JSON.parse(line) as { apiPort: number; otlpHttpPort: number });
-    });
-    server.on('exit', () => reject(new Error('serve exited before it was ready')));
+/** One `justanalytics` process, ready: the ports it logged in its "serving" line. */
+async function startProcess(args: string[]): Promise<{ process: ChildProcess; ports: { apiPort?: number; otlpHttpPort?: number } }> {
+  const child = spawn(process.execPath, [new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, ...args, '--data-dir', dataDir, '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return { server, ...ports };
+  const ports = await new Promise<{ apiPort?: number; otlpHttpPort?: number }>((resolve, reject) => {
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (line.includes('justanalytics is serving')) resolve(JSON.parse(line) as { apiPort?: number; otlpHttpPort?: number });
+    });
+    child.on('exit', () => reject(new Error(`${args[0]} exited before it was ready`)));
+  });
+  return { process: child, ports };
+}
+
+/**
+ * `serve` (everything in one process), or with BENCH_SPLIT=1 the deployment
+ * for load: `serve --no-ingest` (the API and the jobs) beside a `collect`
+ * process (the receivers), so that queries do not wait behind decoding on
+ * one event loop. The last started is stopped first (the first holds the
+ * embedded PostgreSQL).
+ */
+async function startServers(): Promise<{ stop(): Promise<void>; apiPort: number; otlpHttpPort: number }> {
+  const started: ChildProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const child of started.reverse()) {
+      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    }
+  };
+  try {
+    if (!split) {
+      const serve = await startProcess(['serve', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0']);
+      started.push(serve.process);
+      return { stop, apiPort: serve.ports.apiPort!, otlpHttpPort: serve.ports.otlpHttpPort! };
+    }
+    const api = await startProcess(['serve', '--no-ingest', '--api-port', '0']);
+    started.push(api.process);
+    const collect = await startProcess(['collect', '--otlp-http-port', '0', '--otlp-grpc-port', '0']);
+    started.push(collect.process);
+    return { stop, apiPort: api.ports.apiPort!, otlpHttpPort: collect.ports.otlpHttpPort! };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 interface QueryCase {
@@ -237,7 +270,7 @@ async function measure(apiPort: number, readKey: string, cases: QueryCase[]): Pr
 
 try {
   const { plan, readKey, ingestKey, database } = await prepare();
-  const { server, apiPort, otlpHttpPort } = await startServer();
+  const { stop, apiPort, otlpHttpPort } = await startServers();
   try {
     const cases = queryCases(plan);
     console.log('idle:');
@@ -251,6 +284,7 @@ try {
     await writeResults('query', {
       machine: await machineDescription(),
       database,
+      processes: split ? '`serve --no-ingest` (API, jobs) and `collect` (receivers)' : '`serve` (API, jobs and receivers in one)',
       seed: {
         spans: plan.tracesPerDay * plan.days * 4,
         traces: plan.tracesPerDay * plan.days,
@@ -267,8 +301,7 @@ try {
       whileIngesting: loaded,
     });
   } finally {
-    server.kill('SIGTERM');
-    if (server.exitCode === null) await once(server, 'exit');
+    await stop();
   }
 } finally {
   if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });

@@ -31,6 +31,9 @@ export async function machineDescription(): Promise<Machine> {
 interface QueryResults {
   machine: Machine;
   database: string;
+  /** `serve` alone, or `serve --no-ingest` with a `collect` beside it (BENCH_SPLIT=1). */
+  processes: string;
+  ingest: { targetSpansPerSecond: number; spansPerSecond: number };
   idle: Record<string, Latency & { errors: number }>;
   whileIngesting: Record<string, Latency & { errors: number }>;
   [more: string]: unknown;
@@ -43,6 +46,8 @@ export function queryTable(results: QueryResults): string {
     return `${l.p50} / ${l.p95} / ${l.p99}${l.errors ? ` (${l.errors} failed)` : ''}`;
   };
   const lines = [
+    `Processes: ${results.processes}. While ingesting: ${results.ingest.spansPerSecond.toLocaleString('en-US')} of the ${results.ingest.targetSpansPerSecond.toLocaleString('en-US')} spans/s asked.`,
+    '',
     '| query | idle p50 / p95 / p99 ms | while ingesting p50 / p95 / p99 ms |',
     '| --- | --- | --- |',
     ...Object.keys(results.idle).map((name) => `| ${name} | ${cell(results.idle[name])} | ${cell(results.whileIngesting[name])} |`),

@@ -5,6 +5,7 @@
 // leave it classified; InFlight refuses exports once closed. Also the sink
 // test doubles themselves.
 import pino from 'pino';
+import v8 from 'node:v8';
 import t from 'tap';
 import { ExportTraceServiceResponse } from '@justanalytics/proto';
 import { ErrorSink } from '../src/sink/error-sink.ts';
@@ -122,6 +123,23 @@ t.test('InFlight: close waits for running exports and refuses new ones', async (
   await closing;
   t.equal(inFlight.running, 0);
   await t.resolves(new InFlight().close(), 'closing when idle resolves at once');
+});
+
+t.test('InFlight: a finished export leaves nothing behind, and the close deadline still cuts off the running ones', async (t) => {
+  // Each export answers a Marker; once the exports have finished, nothing may keep one alive.
+  class Marker {}
+  const inFlight = new InFlight();
+  const exports = async (): Promise<void> => {
+    for (let i = 0; i < 200; i++) await inFlight.run(async () => new Marker());
+  };
+  await exports();
+  t.equal(v8.queryObjects(Marker, { format: 'count' }), 0, 'queryObjects collects garbage first: no finished export is reachable');
+
+  const stuck = inFlight.run(() => new Promise<never>(() => undefined));
+  const closing = inFlight.close(10);
+  t.equal((await receiverError(stuck)).kind, 'unavailable', 'the export still running at the deadline is answered as unavailable');
+  await closing;
+  t.equal(inFlight.running, 0);
 });
 
 t.test('sink test doubles', async (t) => {

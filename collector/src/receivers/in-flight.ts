@@ -14,13 +14,15 @@ export class InFlight {
   #running = 0;
   #closed = false;
   #idle: PromiseWithResolvers<void> | null = null;
-  readonly #cutOff = Promise.withResolvers<never>();
+  /**
+   * Each running export's own cut-off, rejected at the close deadline. Not
+   * one shared promise: every race against a promise that never settles
+   * leaves its reaction on it, so a shared one kept each export's
+   * continuation alive for the life of the process (the server's RSS grew
+   * 22 MiB a minute under load).
+   */
+  readonly #cutOffs = new Set<(error: ReceiverError) => void>();
   #deadline: NodeJS.Timeout | null = null;
-
-  constructor() {
-    // Rejected at most once, for every export racing it; none may be left unheard.
-    this.#cutOff.promise.catch(() => undefined);
-  }
 
   get running(): number {
     return this.#running;
@@ -29,9 +31,14 @@ export class InFlight {
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new ReceiverError('unavailable', 'the collector is shutting down, retry later');
     this.#running++;
+    const cutOff = Promise.withResolvers<never>();
+    // Rejected at most once, while its export races it; never left unheard.
+    cutOff.promise.catch(() => undefined);
+    this.#cutOffs.add(cutOff.reject);
     try {
-      return await Promise.race([work(), this.#cutOff.promise]);
+      return await Promise.race([work(), cutOff.promise]);
     } finally {
+      this.#cutOffs.delete(cutOff.reject);
       this.#running--;
       if (this.#running === 0) this.#becameIdle();
     }
@@ -49,7 +56,8 @@ export class InFlight {
     this.#idle ??= Promise.withResolvers<void>();
     if (this.#deadline === null && Number.isFinite(deadlineMs)) {
       this.#deadline = setTimeout(() => {
-        this.#cutOff.reject(new ReceiverError('unavailable', 'the collector shut down before this export finished, retry later'));
+        const error = new ReceiverError('unavailable', 'the collector shut down before this export finished, retry later');
+        for (const reject of this.#cutOffs) reject(error);
       }, deadlineMs);
     }
     return this.#idle.promise;
