@@ -3,6 +3,7 @@
 // embedded PostgreSQL (or DATABASE_URL, then an empty database), sending with
 // the ingest key of the default site its first run creates; and the HTTP
 // exporters that send to it.
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,12 +29,23 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/**
+ * How the benchmarks start `justanalytics`: `node`, the flags `npm start`
+ * gives it (package.json, the one place they are set for a checkout), the
+ * command's script.
+ */
+export function serverArgs(...args: string[]): string[] {
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = /^node ((?:--\S+ )*)backend\/bin\/justanalytics\.js /.exec(start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+  return [...flags, new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, ...args];
+}
+
 export async function startBenchServer(): Promise<BenchServer> {
   const logger = pino({ level: 'warn' });
   const dataDir = await mkdtemp(join(tmpdir(), 'ja-bench-'));
   const server = spawn(
     process.execPath,
-    [new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0'],
+    serverArgs('serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--api-port', '0'),
     // /api/track requests carry each visitor's address in X-Forwarded-For, as a proxy on this host would.
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JUSTANALYTICS_TRUSTED_PROXIES: '127.0.0.1' } },
   );

@@ -26,6 +26,7 @@ import { openDatabase } from '../backend/src/db/connect.ts';
 import { migrateToLatestOrThrow } from '../backend/src/db/migrate.ts';
 import { createApiKey } from '../backend/src/store/api-keys.ts';
 import { ensureDefaultSite } from '../backend/src/store/default-site.ts';
+import { serverArgs } from './bench-server.ts';
 import { latencyOf, type Latency } from './latency.ts';
 import { seededTraceId, seedPlan, seedSpans, services, customers, type SeedPlan } from './query-seed.ts';
 import { hosts, seedLogs, seedMetrics } from './query-seed-signals.ts';
@@ -115,7 +116,7 @@ async function prepare(): Promise<{ plan: SeedPlan; readKey: string; ingestKey: 
 
 /** One `justanalytics` process, ready: the ports it logged in its "serving" line. */
 async function startProcess(args: string[]): Promise<{ process: ChildProcess; ports: { apiPort?: number; otlpHttpPort?: number } }> {
-  const child = spawn(process.execPath, [new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, ...args, '--data-dir', dataDir, '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, serverArgs(...args, '--data-dir', dataDir, '--host', '127.0.0.1'), {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const ports = await new Promise<{ apiPort?: number; otlpHttpPort?: number }>((resolve, reject) => {

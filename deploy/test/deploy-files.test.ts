@@ -133,7 +133,11 @@ t.test('the Dockerfile installs and copies exactly the workspaces the backend ne
   const user = instructions(runtime, 'USER').at(-1)?.text ?? 'root';
   t.match(user, /^[1-9]\d*:[1-9]\d*$/, 'runs as a numeric non-root user');
   const entrypoint = instructions(runtime, 'ENTRYPOINT').at(-1)?.json ?? [];
-  t.same(entrypoint, ['node', 'backend/bin/justanalytics.js']);
+  // The image runs the server with the Node flags `npm start` gives it.
+  const start = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = /^node ((?:--\S+ )*)backend\/bin\/justanalytics\.js serve$/.exec(start)?.[1]?.trim().split(' ').filter(Boolean);
+  t.ok(flags?.includes('--max-semi-space-size=8'), 'npm start caps the young generation');
+  t.same(entrypoint, ['node', ...(flags ?? []), 'backend/bin/justanalytics.js']);
   const healthcheck = instructions(runtime, 'HEALTHCHECK').at(-1)?.text ?? '';
   t.match(healthcheck, /CMD \["node", "deploy\/healthcheck\.ts"\]/);
   t.ok(runtimeCopies.includes('deploy/healthcheck.ts'), 'the healthcheck script is in the image');
