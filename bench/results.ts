@@ -33,7 +33,8 @@ interface QueryResults {
   database: string;
   /** `serve` alone, or `serve --no-ingest` with a `collect` beside it (BENCH_SPLIT=1). */
   processes: string;
-  ingest: { targetSpansPerSecond: number; spansPerSecond: number };
+  /** `failed`: requests skipped (16 in flight) or not acknowledged. */
+  ingest: { targetSpansPerSecond: number; spansPerSecond: number; failed: number };
   idle: Record<string, Latency & { errors: number }>;
   whileIngesting: Record<string, Latency & { errors: number }>;
   [more: string]: unknown;

@@ -18,14 +18,14 @@
 //   BENCH_SOAK_SPANS_PER_SECOND=6000 BENCH_SOAK_LOGS_PER_SECOND=1000 BENCH_SOAK_EVENTS_PER_SECOND=1000   the defaults
 //   DATABASE_URL=postgres://… npm run bench -- soak   (an empty database; no PostgreSQL CPU figure then)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpExporter, startBenchServer, trackExporter, trackIndexes, type Exporter } from './bench-server.ts';
+import { httpExporter, startBenchServer, trackExporter, trackIndexes } from './bench-server.ts';
 import { databaseSettings } from './database-settings.ts';
 import { latencyOf } from './latency.ts';
 import { cpuSeconds, descendantsCpuSeconds, peakRssMiB, rssMiB } from './process-usage.ts';
 import { machineDescription, rssByMinute, writeResults, type SoakResults, type SoakSignal } from './results.ts';
 import { sampleLogsRequest } from './sample-logs.ts';
 import { sampleTrackRequests } from './sample-track.ts';
-import { startSteadyIngest } from './steady-ingest.ts';
+import { startPaced, startSteadyIngest, type Tally } from './steady-ingest.ts';
 
 const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const spansPerSecond = Number(process.env.BENCH_SOAK_SPANS_PER_SECOND ?? 6000);
@@ -39,53 +39,6 @@ const sampleEverySeconds = 5;
 const warmUpSeconds = Math.min(60, Math.floor(seconds / 4));
 const windowSeconds = Math.min(60, Math.floor((seconds - warmUpSeconds) / 2));
 const tables = { traces: 'spans', logs: 'logs', track: 'events' } as const;
-
-interface Tally {
-  acknowledged: number;
-  skipped: number;
-  rejected: number;
-  latencySamplesMs: readonly number[];
-}
-
-/** Sends `next(i)` at `itemsPerSecond` ÷ `itemsPerRequest` requests a second, the due ones every 100 ms; one due while `cap` are in flight is skipped. */
-function startPaced(exporter: Exporter, itemsPerSecond: number, itemsPerRequest: number, cap: number, next: (i: number) => Buffer) {
-  const tally = { acknowledged: 0, skipped: 0, rejected: 0, latencySamplesMs: [] as number[] };
-  const pending = new Set<Promise<void>>();
-  const started = performance.now();
-  let scheduled = 0;
-  const timer = setInterval(() => {
-    const due = Math.floor((((performance.now() - started) / 1000) * itemsPerSecond) / itemsPerRequest);
-    for (; scheduled < due; scheduled++) {
-      if (pending.size >= cap) {
-        tally.skipped++;
-        continue;
-      }
-      const sentAt = performance.now();
-      const done: Promise<void> = exporter
-        .send(next(scheduled))
-        .then(
-          (acknowledged) => {
-            tally.latencySamplesMs.push(performance.now() - sentAt);
-            if (acknowledged) tally.acknowledged += itemsPerRequest;
-            else tally.rejected++;
-          },
-          () => {
-            tally.rejected++;
-          },
-        )
-        .finally(() => pending.delete(done));
-      pending.add(done);
-    }
-  }, 100);
-  return {
-    tally: (): Tally => tally,
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      await Promise.all(pending);
-      exporter.close();
-    },
-  };
-}
 
 function mean(values: readonly number[]): number | null {
   return values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length) : null;
