@@ -11,7 +11,7 @@ import { getTraceLogs, searchLogs, type LogSearch } from '../src/query/logs/logs
 import { InvalidCursorError } from '../src/query/traces/trace-cursor.ts';
 import { createSite } from '../src/store/sites.ts';
 import { insertLogRows, logRecordJson, logRow, recordsOf } from './helpers/log-rows.ts';
-import { MINUTE, nanos, newSpanId, newTraceId, SECOND } from './helpers/query-fixtures.ts';
+import { HOUR, MINUTE, nanos, newSpanId, newTraceId, SECOND } from './helpers/query-fixtures.ts';
 import { setUpQueryTest } from './helpers/query-test-setup.ts';
 
 const { db, apiDb, siteA, siteB } = await setUpQueryTest(t);
@@ -301,6 +301,50 @@ t.test('paging: newest first, ties broken stably, no gaps or repeats', async (t)
   for (const bad of ['x', Buffer.from('1.zz').toString('base64url'), Buffer.from(`${2n ** 63n}.${'0'.repeat(32)}`).toString('base64url')]) {
     await t.rejects(search({ cursor: bad }, siteId), InvalidCursorError, `cursor ${bad}`);
   }
+});
+
+t.test('a range of days is read newest first in slices: pages cross the slices whole', async (t) => {
+  const siteId = (await createSite(db, { name: 'slices' })).id;
+  // The slices end at `end` (or the cursor) and are 1, 2, 4, … hours long:
+  // records on whole hours, a nanosecond either side, and every 17 minutes
+  // over four days, half of them matching q.
+  const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  const endNs = nanos(end);
+  const start = new Date(end.getTime() - 4 * 86_400_000);
+  const times = new Set<bigint>();
+  for (let k = 1n; k * 17n * MINUTE <= 4n * 24n * HOUR + MINUTE; k++) times.add(endNs - k * 17n * MINUTE);
+  for (const hours of [1n, 2n, 4n, 8n, 16n, 32n, 64n, 96n]) for (const offset of [-1n, 0n, 1n]) times.add(endNs - hours * HOUR + offset);
+  times.add(endNs); // at the range's end: outside
+  const rows = [...times].map((time, i) => logRow(siteId, { timestampUnixNano: time, body: { stringValue: `${i % 2 === 0 ? 'even' : 'odd'} s-${i}` } }));
+  // Nothing in the newest slices matches.
+  rows.push(logRow(siteId, { timestampUnixNano: endNs - 90n * HOUR, body: { stringValue: 'a needle' } }));
+  await insertLogRows(db, rows);
+  const inRange = (row: LogRow): boolean => row.timestampUnixNano >= nanos(start) && row.timestampUnixNano < endNs;
+
+  for (const q of [undefined, 'even']) {
+    const expected = rows
+      .filter((row) => inRange(row) && (q === undefined || JSON.stringify(row.body).includes(q)))
+      .sort((a, b) => (a.timestampUnixNano < b.timestampUnixNano ? 1 : -1))
+      .map((row) => row.timestampUnixNano);
+    for (const limit of [1, 3, 50, 1000]) {
+      const seen: bigint[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await searchLogs(apiDb, siteId, { start, end, limit, ...(q === undefined ? {} : { q }), ...(cursor === undefined ? {} : { cursor }) });
+        seen.push(...recordsOf(page.logs).map((record) => BigInt(record.timeUnixNano)));
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor !== undefined && pages < 2000);
+      t.strictSame(seen, expected, `q ${q ?? '(none)'}, limit ${limit}: every record in the range once, newest first`);
+      t.equal(pages, Math.max(1, Math.ceil(expected.length / limit)), `q ${q ?? '(none)'}, limit ${limit}: pages`);
+    }
+  }
+  const needle = await searchLogs(apiDb, siteId, { start, end, limit: 10, q: 'needle' });
+  t.strictSame(recordsOf(needle.logs).map((record) => record.timeUnixNano), [(endNs - 90n * HOUR).toString()], 'a term found only days back');
+  t.equal(needle.nextCursor, null);
+  const later = await searchLogs(apiDb, siteId, { start: new Date(end.getTime() - 3_600_000), end, limit: 1000 });
+  t.equal(recordsOf(later.logs).at(-1)?.timeUnixNano, (endNs - HOUR).toString(), "the range's start is in it");
 });
 
 t.test('the logs of one trace, oldest first, capped', async (t) => {

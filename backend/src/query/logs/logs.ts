@@ -69,6 +69,8 @@ export interface LogSearchResult {
 export const DEFAULT_LOG_LIMIT = 100;
 export const MAX_LOG_LIMIT = 1000;
 export const DEFAULT_TRACE_LOG_LIMIT = 10_000;
+/** The newest slice of a search's range; see searchLogs. */
+const FIRST_SLICE_MS = 3_600_000;
 
 /**
  * Breaks ties between records of the same nanosecond: a hash of what the
@@ -93,48 +95,63 @@ export async function searchLogs(db: Kysely<Database>, siteId: string, search: L
   const cursor = search.cursor === undefined ? null : decodeLogCursor(search.cursor);
   const text = parseLogQuery(search.q ?? '');
 
-  let query = selectRecords(db)
-    .where('l.site_id', '=', siteId)
-    .where('l.time', '>=', search.start)
-    .where('l.time', '<', search.end)
-    .select(tieBreak.as('tie'))
-    .orderBy('l.time', 'desc')
-    .orderBy('l.time_ns', 'desc')
-    .orderBy('tie', 'desc')
-    .limit(limit + 1);
-
-  if (cursor !== null) {
-    // time is time_ns cut to the microsecond: the bound lets the index and partition pruning start at the cursor.
-    query = query
-      .where('l.time', '<=', sql<Date>`${microsToIso(cursor.timeNs / 1000n)}::timestamptz`)
-      .where((eb) =>
+  const slice = (from: Date, to: Date, rows: number) => {
+    let query = selectRecords(db)
+      .where('l.site_id', '=', siteId)
+      .where('l.time', '>=', from)
+      .where('l.time', '<', to)
+      .select(tieBreak.as('tie'))
+      .orderBy('l.time', 'desc')
+      .orderBy('l.time_ns', 'desc')
+      .orderBy('tie', 'desc')
+      .limit(rows);
+    if (cursor !== null) {
+      // time is time_ns cut to the microsecond: the bound lets the index and partition pruning start at the cursor.
+      query = query
+        .where('l.time', '<=', sql<Date>`${microsToIso(cursor.timeNs / 1000n)}::timestamptz`)
+        .where((eb) =>
+          eb.or([
+            eb('l.time_ns', '<', cursor.timeNs.toString()),
+            eb.and([eb('l.time_ns', '=', cursor.timeNs.toString()), eb(tieBreak, '<', cursor.tie)]),
+          ]),
+        );
+    }
+    if (search.service !== undefined) query = query.where('l.service_name', '=', search.service);
+    if (search.traceId !== undefined) query = query.where('l.trace_id', '=', search.traceId);
+    if (search.spanId !== undefined) query = query.where('l.span_id', '=', search.spanId);
+    if (search.severity !== undefined) {
+      const number = severityNumbers[search.severity];
+      const texts = severityTextsAtLeast(search.severity);
+      // COLLATE "C" lowers ASCII only, on every database: the spellings are ASCII, and no other letter may fold into one.
+      query = query.where((eb) =>
         eb.or([
-          eb('l.time_ns', '<', cursor.timeNs.toString()),
-          eb.and([eb('l.time_ns', '=', cursor.timeNs.toString()), eb(tieBreak, '<', cursor.tie)]),
+          eb('l.severity_number', '>=', number),
+          eb.and([eb('l.severity_number', '=', 0), sql<SqlBool>`lower(l.severity_text COLLATE "C") = ANY(${texts}::text[])`]),
         ]),
       );
-  }
-  if (search.service !== undefined) query = query.where('l.service_name', '=', search.service);
-  if (search.traceId !== undefined) query = query.where('l.trace_id', '=', search.traceId);
-  if (search.spanId !== undefined) query = query.where('l.span_id', '=', search.spanId);
-  if (search.severity !== undefined) {
-    const number = severityNumbers[search.severity];
-    const texts = severityTextsAtLeast(search.severity);
-    // COLLATE "C" lowers ASCII only, on every database: the spellings are ASCII, and no other letter may fold into one.
-    query = query.where((eb) =>
-      eb.or([
-        eb('l.severity_number', '>=', number),
-        eb.and([eb('l.severity_number', '=', 0), sql<SqlBool>`lower(l.severity_text COLLATE "C") = ANY(${texts}::text[])`]),
-      ]),
-    );
-  }
-  for (const term of text.include) query = query.where(sql<SqlBool>`l.search_text LIKE ${containsPattern(term)} ESCAPE '\\'`);
-  for (const term of text.exclude) query = query.where(sql<SqlBool>`l.search_text NOT LIKE ${containsPattern(term)} ESCAPE '\\'`);
-  for (const [key, value] of Object.entries(search.attributes ?? {})) {
-    query = query.where(attributeFilter('l', key, value, utcDay(search.start), addDays(utcDay(search.end), 1)));
-  }
+    }
+    for (const term of text.include) query = query.where(sql<SqlBool>`l.search_text LIKE ${containsPattern(term)} ESCAPE '\\'`);
+    for (const term of text.exclude) query = query.where(sql<SqlBool>`l.search_text NOT LIKE ${containsPattern(term)} ESCAPE '\\'`);
+    for (const [key, value] of Object.entries(search.attributes ?? {})) {
+      query = query.where(attributeFilter('l', key, value, utcDay(search.start), addDays(utcDay(search.end), 1)));
+    }
+    return query;
+  };
 
-  const rows = await query.execute();
+  // Newest first, in slices of the range: the last hour, then each slice
+  // twice as long as the one before, until the page is full. One statement
+  // over a day let the planner take the trigram index for a term in 0.2 % of
+  // the records, whose matches lie all over the day: it read 3,200 pages to
+  // keep 101 (523 ms p95 from a cold cache at 1M records, 86 ms in slices),
+  // where the newest hours hold the page. Slices sized by the rate found so
+  // far, fewer and longer, measured 293 ms.
+  const top = cursor === null ? search.end : new Date(Math.min(search.end.getTime(), Number(cursor.timeNs / 1_000_000n) + 1));
+  const rows = [];
+  for (let to = top, length = FIRST_SLICE_MS; to > search.start && rows.length <= limit; length *= 2) {
+    const from = new Date(Math.max(search.start.getTime(), to.getTime() - length));
+    rows.push(...(await slice(from, to, limit + 1 - rows.length).execute()));
+    to = from;
+  }
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
