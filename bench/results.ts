@@ -20,7 +20,8 @@ export interface Machine {
 export async function machineDescription(): Promise<Machine> {
   let commit = 'unknown';
   try {
-    const dirty = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8' }).trim() !== '';
+    // Earlier results not yet committed are no change to what is measured.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '.', ':!bench/results'], { encoding: 'utf8' }).trim() !== '';
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim() + (dirty ? '+changes' : '');
   } catch {
     // not a git checkout
