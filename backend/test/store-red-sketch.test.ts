@@ -94,4 +94,10 @@ t.test('merging is adding: across minutes and operations, in any order', async (
   const round = LatencySketch.fromArrays(whole.toArrays());
   t.strictSame(round.toArrays(), whole.toArrays(), 'arrays round-trip');
   t.strictSame(whole.toArrays().buckets, [...whole.toArrays().buckets].sort((a, b) => a - b), 'buckets ascending');
+  // As the rollup readers fetch a stored sketch: array_to_string of each array.
+  const stored = new LatencySketch();
+  for (const part of parts) stored.addStoredText(part.toArrays().buckets.join(','), part.toArrays().counts.join(','));
+  stored.addStoredText('', '');
+  t.strictSame(stored.toArrays(), whole.toArrays(), 'stored sketches as text merge the same');
+  t.equal(stored.count, 3000);
 });

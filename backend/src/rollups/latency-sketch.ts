@@ -130,6 +130,19 @@ export class LatencySketch {
     return { buckets, counts: buckets.map((bucket) => this.#counts.get(bucket)!) };
   }
 
+  /**
+   * Adds a stored sketch read as the text of its arrays,
+   * `array_to_string(latency_buckets, ',')` and `array_to_string(latency_counts, ',')`:
+   * rollup readers merge sketches here rather than in SQL, where unnesting them
+   * into a row per bucket and grouping those took 28 of the 32 ms of a day's
+   * services; read as arrays, their parsing took as long again.
+   */
+  addStoredText(buckets: string, counts: string): void {
+    if (buckets === '') return;
+    const times = counts.split(',');
+    buckets.split(',').forEach((bucket, i) => this.addToBucket(Number(bucket), Number(times[i])));
+  }
+
   static fromArrays({ buckets, counts }: SketchArrays): LatencySketch {
     const sketch = new LatencySketch();
     buckets.forEach((bucket, i) => sketch.addToBucket(bucket, counts[i] ?? 0));

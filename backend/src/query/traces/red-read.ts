@@ -41,9 +41,10 @@ interface RedRow {
   operation: string;
   kind: number;
   step: number;
-  /** Null on a row of counts; a sketch bucket on a row of latency. */
-  bucket: number | null;
-  span_count: string;
+  /** Null on a row of counts; a rollup row's latency sketch on a row of latency, comma-separated. */
+  latency_buckets: string | null;
+  latency_counts: string | null;
+  span_count: string | null;
   error_span_count: string | null;
   request_count: string | null;
   error_count: string | null;
@@ -92,16 +93,16 @@ export async function readRed(db: Kysely<Database>, siteId: string, pieces: Roll
       UNION ALL
       ${piecesOf('red_minutes', pieces.minutes, siteId, filter, grouping)}
     )
-    SELECT service, operation, kind, step, NULL::integer AS bucket,
+    SELECT service, operation, kind, step, NULL AS latency_buckets, NULL AS latency_counts,
            sum(span_count)::text AS span_count, sum(error_count)::text AS error_span_count,
            coalesce(sum(span_count) FILTER (WHERE request), 0)::text AS request_count,
            coalesce(sum(error_count) FILTER (WHERE request), 0)::text AS error_count
     FROM rollup GROUP BY service, operation, kind, step
     UNION ALL
-    SELECT service, operation, kind, step, latency.bucket, sum(latency.n)::text, NULL, NULL, NULL
-    FROM rollup, unnest(latency_buckets, latency_counts) AS latency (bucket, n)
-    WHERE request
-    GROUP BY service, operation, kind, step, latency.bucket`.execute(db);
+    -- The sketches are merged below (LatencySketch.addStoredText).
+    SELECT service, operation, kind, step, array_to_string(latency_buckets, ','), array_to_string(latency_counts, ','), NULL, NULL, NULL, NULL
+    FROM rollup
+    WHERE request`.execute(db);
 
   const groups = new Map<string, RedGroup>();
   for (const row of rows) {
@@ -112,13 +113,13 @@ export async function readRed(db: Kysely<Database>, siteId: string, pieces: Roll
       group = { service: row.service, operation: row.operation, spanKind: row.kind, step: row.step, totals };
       groups.set(key, group);
     }
-    if (row.bucket === null) {
+    if (row.latency_buckets === null || row.latency_counts === null) {
       group.totals.spanCount = Number(row.span_count);
       group.totals.errorSpanCount = Number(row.error_span_count);
       group.totals.requestCount = Number(row.request_count);
       group.totals.errorCount = Number(row.error_count);
     } else {
-      group.totals.latency.addToBucket(row.bucket, Number(row.span_count));
+      group.totals.latency.addStoredText(row.latency_buckets, row.latency_counts);
     }
   }
   return [...groups.values()];
