@@ -246,6 +246,14 @@ t.test('a filter met only by the second day of a trace finds it, and one its fir
   t.strictSame(await found({ maxDurationNs: 5n * SECOND }), [], 'the merged trace is longer, though its first day is not');
   t.strictSame(await found({ status: 'unset' }), [], 'the second day failed');
   t.strictSame(await found({ service: 'absent' }), [], 'a service of neither day');
+  // A range that ends before the second day begins: the trace started in it, so its second day still counts.
+  const firstDayOnly = { start: range.start, end: new Date(Number(midnight / MS) - 1) };
+  const early = await searchTraces(db, site, { ...firstDayOnly, service: 'late', status: 'error' });
+  t.strictSame(
+    early.traces.map((found) => [found.traceId, found.durationNs]),
+    [[hex(trace), (10n * SECOND).toString()]],
+    'a range ending on the first day: merged, and matched by the second',
+  );
 });
 
 t.test('a summary row whose attributes are not indexed ({0}) is searched by its spans', async (t) => {

@@ -76,6 +76,12 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
   const wanted = search.limit !== undefined && Number.isFinite(search.limit) ? Math.trunc(search.limit) : DEFAULT_TRACE_LIMIT;
   const limit = Math.min(Math.max(wanted, 1), MAX_TRACE_LIMIT);
   const cursor = search.cursor === undefined ? null : decodeTraceCursor(search.cursor);
+  // The days a first-day row `f` can be on. Every correlated read of the
+  // summaries below repeats its bounds as constants, so that the planner
+  // prunes their partitions when it plans: otherwise it plans every day kept
+  // (30 a month) for each of the four reads.
+  const firstDay = utcDay(search.start);
+  const lastDay = utcDay(search.end);
 
   let query = db
     .selectFrom('trace_summaries as f')
@@ -87,6 +93,8 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
           .whereRef('s.trace_id', '=', 'f.trace_id')
           .whereRef('s.day', '>=', 'f.day')
           .where('s.day', '<=', sql<Date>`f.day + interval '1 day'`)
+          .where('s.day', '>=', firstDay)
+          .where('s.day', '<=', addDays(lastDay, 1))
           .select([
             sql<string>`min(s.start_time_unix_nano)`.as('start_ns'),
             sql<string>`greatest(max(s.end_time_unix_nano) - min(s.start_time_unix_nano), 0)`.as('duration_ns'),
@@ -107,7 +115,7 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
     .where('f.start_time', '>=', search.start)
     .where('f.start_time', '<', search.end)
     // Redundant with start_time, but lets the planner prune partitions by day.
-    .where('f.day', '>=', utcDay(search.start))
+    .where('f.day', '>=', firstDay)
     .where('f.day', '<=', search.end)
     .where((eb) =>
       eb.not(
@@ -118,7 +126,9 @@ export async function searchTraces(db: Kysely<Database>, siteId: string, search:
             .whereRef('p.site_id', '=', 'f.site_id')
             .whereRef('p.trace_id', '=', 'f.trace_id')
             .whereRef('p.day', '<', 'f.day')
-            .where('p.day', '>=', sql<Date>`f.day - interval '1 day'`),
+            .where('p.day', '>=', sql<Date>`f.day - interval '1 day'`)
+            .where('p.day', '>=', addDays(firstDay, -1))
+            .where('p.day', '<=', lastDay),
         ),
       ),
     )
@@ -233,7 +243,8 @@ function summaryPrefilter(search: TraceSearch): Expression<SqlBool> {
   if (unlessSecondDay.length > 0) {
     required.push(sql`(${sql.join(unlessSecondDay, sql` AND `)} OR EXISTS (
       SELECT 1 FROM trace_summaries n
-      WHERE n.site_id = f.site_id AND n.trace_id = f.trace_id AND n.day = f.day + interval '1 day'))`);
+      WHERE n.site_id = f.site_id AND n.trace_id = f.trace_id AND n.day = f.day + interval '1 day'
+        AND n.day >= ${addDays(utcDay(search.start), 1)} AND n.day <= ${addDays(utcDay(search.end), 1)}))`);
   }
   return required.length === 0 ? sql<SqlBool>`true` : sql<SqlBool>`${sql.join(required, sql` AND `)}`;
 }
