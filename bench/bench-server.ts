@@ -3,7 +3,6 @@
 // embedded PostgreSQL (or DATABASE_URL, then an empty database), sending with
 // the ingest key of the default site its first run creates; and the HTTP
 // exporters that send to it.
-import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { openDatabase, type DatabaseHandle } from '../backend/src/db/connect.ts';
+import { npmStartNodeFlags } from '../deploy/start-flags.ts';
 import type { TrackRequest } from './sample-track.ts';
 
 export interface BenchServer {
@@ -35,9 +35,7 @@ export interface BenchServer {
  * command's script.
  */
 export function serverArgs(...args: string[]): string[] {
-  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const flags = /^node ((?:--\S+ )*)backend\/bin\/justanalytics\.js /.exec(start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
-  return [...flags, new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, ...args];
+  return [...npmStartNodeFlags(), new URL('../backend/bin/justanalytics.js', import.meta.url).pathname, ...args];
 }
 
 export async function startBenchServer(): Promise<BenchServer> {

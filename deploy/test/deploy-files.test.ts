@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, readConfig } from '../../backend/src/config.ts';
 import { usage } from '../../backend/src/cli/usage.ts';
+import { npmStartNodeFlags } from '../start-flags.ts';
 import { instructions } from './helpers/dockerfile.ts';
 import {
   composeFiles,
@@ -134,10 +135,9 @@ t.test('the Dockerfile installs and copies exactly the workspaces the backend ne
   t.match(user, /^[1-9]\d*:[1-9]\d*$/, 'runs as a numeric non-root user');
   const entrypoint = instructions(runtime, 'ENTRYPOINT').at(-1)?.json ?? [];
   // The image runs the server with the Node flags `npm start` gives it.
-  const start = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const flags = /^node ((?:--\S+ )*)backend\/bin\/justanalytics\.js serve$/.exec(start)?.[1]?.trim().split(' ').filter(Boolean);
-  t.ok(flags?.includes('--max-semi-space-size=8'), 'npm start caps the young generation');
-  t.same(entrypoint, ['node', ...(flags ?? []), 'backend/bin/justanalytics.js']);
+  const flags = npmStartNodeFlags();
+  t.ok(flags.includes('--max-semi-space-size=8'), 'npm start caps the young generation');
+  t.same(entrypoint, ['node', ...flags, 'backend/bin/justanalytics.js']);
   const healthcheck = instructions(runtime, 'HEALTHCHECK').at(-1)?.text ?? '';
   t.match(healthcheck, /CMD \["node", "deploy\/healthcheck\.ts"\]/);
   t.ok(runtimeCopies.includes('deploy/healthcheck.ts'), 'the healthcheck script is in the image');

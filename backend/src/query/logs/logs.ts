@@ -95,48 +95,43 @@ export async function searchLogs(db: Kysely<Database>, siteId: string, search: L
   const cursor = search.cursor === undefined ? null : decodeLogCursor(search.cursor);
   const text = parseLogQuery(search.q ?? '');
 
-  const slice = (from: Date, to: Date, rows: number) => {
-    let query = selectRecords(db)
-      .where('l.site_id', '=', siteId)
-      .where('l.time', '>=', from)
-      .where('l.time', '<', to)
-      .select(tieBreak.as('tie'))
-      .orderBy('l.time', 'desc')
-      .orderBy('l.time_ns', 'desc')
-      .orderBy('tie', 'desc')
-      .limit(rows);
-    if (cursor !== null) {
-      // time is time_ns cut to the microsecond: the bound lets the index and partition pruning start at the cursor.
-      query = query
-        .where('l.time', '<=', sql<Date>`${microsToIso(cursor.timeNs / 1000n)}::timestamptz`)
-        .where((eb) =>
-          eb.or([
-            eb('l.time_ns', '<', cursor.timeNs.toString()),
-            eb.and([eb('l.time_ns', '=', cursor.timeNs.toString()), eb(tieBreak, '<', cursor.tie)]),
-          ]),
-        );
-    }
-    if (search.service !== undefined) query = query.where('l.service_name', '=', search.service);
-    if (search.traceId !== undefined) query = query.where('l.trace_id', '=', search.traceId);
-    if (search.spanId !== undefined) query = query.where('l.span_id', '=', search.spanId);
-    if (search.severity !== undefined) {
-      const number = severityNumbers[search.severity];
-      const texts = severityTextsAtLeast(search.severity);
-      // COLLATE "C" lowers ASCII only, on every database: the spellings are ASCII, and no other letter may fold into one.
-      query = query.where((eb) =>
+  // Every filter but the time range, which each slice below sets.
+  let query = selectRecords(db)
+    .where('l.site_id', '=', siteId)
+    .select(tieBreak.as('tie'))
+    .orderBy('l.time', 'desc')
+    .orderBy('l.time_ns', 'desc')
+    .orderBy('tie', 'desc');
+  if (cursor !== null) {
+    // time is time_ns cut to the microsecond: the bound lets the index and partition pruning start at the cursor.
+    query = query
+      .where('l.time', '<=', sql<Date>`${microsToIso(cursor.timeNs / 1000n)}::timestamptz`)
+      .where((eb) =>
         eb.or([
-          eb('l.severity_number', '>=', number),
-          eb.and([eb('l.severity_number', '=', 0), sql<SqlBool>`lower(l.severity_text COLLATE "C") = ANY(${texts}::text[])`]),
+          eb('l.time_ns', '<', cursor.timeNs.toString()),
+          eb.and([eb('l.time_ns', '=', cursor.timeNs.toString()), eb(tieBreak, '<', cursor.tie)]),
         ]),
       );
-    }
-    for (const term of text.include) query = query.where(sql<SqlBool>`l.search_text LIKE ${containsPattern(term)} ESCAPE '\\'`);
-    for (const term of text.exclude) query = query.where(sql<SqlBool>`l.search_text NOT LIKE ${containsPattern(term)} ESCAPE '\\'`);
-    for (const [key, value] of Object.entries(search.attributes ?? {})) {
-      query = query.where(attributeFilter('l', key, value, utcDay(search.start), addDays(utcDay(search.end), 1)));
-    }
-    return query;
-  };
+  }
+  if (search.service !== undefined) query = query.where('l.service_name', '=', search.service);
+  if (search.traceId !== undefined) query = query.where('l.trace_id', '=', search.traceId);
+  if (search.spanId !== undefined) query = query.where('l.span_id', '=', search.spanId);
+  if (search.severity !== undefined) {
+    const number = severityNumbers[search.severity];
+    const texts = severityTextsAtLeast(search.severity);
+    // COLLATE "C" lowers ASCII only, on every database: the spellings are ASCII, and no other letter may fold into one.
+    query = query.where((eb) =>
+      eb.or([
+        eb('l.severity_number', '>=', number),
+        eb.and([eb('l.severity_number', '=', 0), sql<SqlBool>`lower(l.severity_text COLLATE "C") = ANY(${texts}::text[])`]),
+      ]),
+    );
+  }
+  for (const term of text.include) query = query.where(sql<SqlBool>`l.search_text LIKE ${containsPattern(term)} ESCAPE '\\'`);
+  for (const term of text.exclude) query = query.where(sql<SqlBool>`l.search_text NOT LIKE ${containsPattern(term)} ESCAPE '\\'`);
+  for (const [key, value] of Object.entries(search.attributes ?? {})) {
+    query = query.where(attributeFilter('l', key, value, utcDay(search.start), addDays(utcDay(search.end), 1)));
+  }
 
   // Newest first, in slices of the range: the last hour, then each slice
   // twice as long as the one before, until the page is full. One statement
@@ -149,7 +144,7 @@ export async function searchLogs(db: Kysely<Database>, siteId: string, search: L
   const rows = [];
   for (let to = top, length = FIRST_SLICE_MS; to > search.start && rows.length <= limit; length *= 2) {
     const from = new Date(Math.max(search.start.getTime(), to.getTime() - length));
-    rows.push(...(await slice(from, to, limit + 1 - rows.length).execute()));
+    rows.push(...(await query.where('l.time', '>=', from).where('l.time', '<', to).limit(limit + 1 - rows.length).execute()));
     to = from;
   }
   const page = rows.slice(0, limit);
